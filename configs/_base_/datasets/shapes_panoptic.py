@@ -1,0 +1,45 @@
+# The synthetic "shapes" panoptic data set (256 x 256, 4 thing + 3 stuff
+# classes) on mmdet's COCO panoptic pipeline. Generate it with
+#   python tools/dataset_converters/create_shapes_panoptic.py data/shapes
+_base_ = 'mmdet::_base_/datasets/coco_panoptic.py'
+
+custom_imports = dict(imports=['mmrefine'], allow_failed_imports=False)
+
+dataset_type = 'ShapesPanopticDataset'
+data_root = 'data/shapes/'
+img_scale = (256, 256)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPanopticAnnotations'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadPanopticAnnotations'),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+
+train_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# Without outfile_prefix PQ is accumulated batch by batch during the loop; with
+# one (e.g. --cfg-options test_evaluator.outfile_prefix=work_dirs/pq/results) it
+# is computed at the end by nproc processes: 2 for a 2-core machine, not
+# mmdet's 32.
+val_evaluator = dict(
+    ann_file=data_root + 'annotations/panoptic_val2017.json',
+    seg_prefix=data_root + 'annotations/panoptic_val2017/',
+    nproc=2)
+test_evaluator = val_evaluator

@@ -1,0 +1,4 @@
+from .shapes_panoptic_dataset import ShapesPanopticDataset
+from .shapes_panoptic_generator import ShapesConfig, generate_shapes_panoptic
+
+__all__ = ['ShapesPanopticDataset', 'ShapesConfig', 'generate_shapes_panoptic']

@@ -1,0 +1,3 @@
+from .checkpoint_safe_globals import register_checkpoint_safe_globals
+
+__all__ = ['register_checkpoint_safe_globals']

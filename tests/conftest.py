@@ -1,0 +1,94 @@
+"""Shared fixtures: a tiny generated shapes data set and configs derived from
+the repository's configs that point at it."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn', 'panoptic-fpn_r18_fpn_shapes.py')
+TINY_DATA = dict(num_train=6, num_val=3, img_size=(96, 96), min_instances=2,
+                 max_instances=4, occlusion_rate=0.7, seed=3)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def mmdet_default_scope():
+    """Build configs in mmdet's scope, as its Runner does."""
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+
+
+@pytest.fixture(scope='session')
+def tiny_shapes(tmp_path_factory):
+    """A tiny shapes data set, written once per test session."""
+    from mmrefine.datasets import generate_shapes_panoptic
+    root = str(tmp_path_factory.mktemp('shapes'))
+    generate_shapes_panoptic(root, **TINY_DATA)
+    return root
+
+
+def write_tiny_config(path, base, data_root, max_iters=4):
+    """A config inheriting ``base`` that trains ``max_iters`` steps on
+    ``data_root`` with 96 x 96 images and in-process data loading."""
+    text = f"""
+_base_ = {base!r}
+data_root = {data_root + '/'!r}
+img_scale = (96, 96)
+max_iters = {max_iters}
+loader = dict(num_workers=0, persistent_workers=False)
+train_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadPanopticAnnotations'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')]))
+val_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=[
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadPanopticAnnotations'),
+    dict(type='PackDetInputs', meta_keys=(
+        'img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))]))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/panoptic_val2017.json',
+                     seg_prefix=data_root + 'annotations/panoptic_val2017/')
+test_evaluator = val_evaluator
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
+"""
+    with open(path, 'w') as f:
+        f.write(text)
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def tiny_config(tiny_shapes, tmp_path_factory):
+    """Factory: ``tiny_config(max_iters, base=BASELINE_CONFIG)`` -> config path."""
+    def make(max_iters, base=BASELINE_CONFIG):
+        path = tmp_path_factory.mktemp('config') / 'tiny.py'
+        return write_tiny_config(path, base, tiny_shapes, max_iters)
+    return make
+
+
+@pytest.fixture(scope='session')
+def run_cmd():
+    """``run_cmd(cmd, cwd=REPO, env=None)`` -> output; fails the test with
+    the output if the command fails."""
+    return run
+
+
+def run(cmd, cwd=REPO, timeout=900, env=None):
+    """Run a command, failing the test with its output if it fails."""
+    # scripts such as dist_train.sh call `python`: make it this interpreter
+    path = osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
+    full_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
+                    **(env or {}))
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
+                    f'{proc.stdout[-6000:]}')
+    return proc.stdout
+

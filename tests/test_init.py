@@ -1,0 +1,28 @@
+import pytest
+from mmdet.registry import DATASETS
+from mmengine.registry import MODEL_WRAPPERS
+
+import mmrefine
+
+
+def test_components_registered():
+    assert DATASETS.get('ShapesPanopticDataset') is mmrefine.datasets.ShapesPanopticDataset
+    assert MODEL_WRAPPERS.get('CPUDistributedDataParallel') is \
+        mmrefine.engine.CPUDistributedDataParallel
+
+
+@pytest.mark.parametrize('installed', ['3.2.0', '3.4.0', '4.0.0rc1'])
+def test_unsupported_version_is_named(installed):
+    with pytest.raises(ImportError) as err:
+        mmrefine._check_version('mmdet', installed, mmrefine.MMDET_RANGE)
+    assert f'mmdet=={installed}' in str(err.value)
+    assert 'mmdet>=3.3.0,<3.4.0' in str(err.value)
+
+
+def test_supported_version_passes():
+    mmrefine._check_version('mmdet', '3.3.0', mmrefine.MMDET_RANGE)
+
+
+def test_version_in_one_place():
+    from importlib.metadata import version
+    assert mmrefine.__version__ == version('mmrefine')

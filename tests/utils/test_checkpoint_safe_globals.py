@@ -1,0 +1,73 @@
+"""mmengine checkpoints load under weights_only=True; other pickles do not."""
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub
+
+import mmrefine  # noqa: F401  (registers the allow-list)
+
+
+def mmengine_like_checkpoint(path):
+    """What mmengine's Runner.save_checkpoint writes besides the weights."""
+    hub = MessageHub.get_instance('test_checkpoint_safe_globals')
+    for i in range(3):
+        hub.update_scalar('train/loss', np.float32(0.5 / (i + 1)))
+        hub.update_scalar('train/lr', 0.02)
+    hub.update_info('iter', 3)
+    torch.save({
+        'meta': {'epoch': 0, 'iter': 3, 'seed': np.int64(5), 'dataset_meta': {'classes': ('a', 'b')}},
+        'state_dict': {'w': torch.ones(2)},
+        'message_hub': hub.state_dict(),
+        'optimizer': {'state': {}, 'param_groups': [{'lr': 0.02, 'params': [0]}]},
+    }, path)
+
+
+class Payload:
+    def __reduce__(self):
+        return os.system, ('echo pwned',)
+
+
+def test_mmengine_checkpoint_loads(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    mmengine_like_checkpoint(path)
+    ckpt = torch.load(path)  # torch's default: weights_only=True
+    buffer = ckpt['message_hub']['log_scalars']['train/loss']
+    assert buffer.current() == pytest.approx(0.5 / 3)
+    assert ckpt['meta']['seed'] == 5
+
+
+def test_without_the_allow_list_it_is_refused(tmp_path):
+    """Guards the test above: a fresh interpreter that does not import
+    mmrefine cannot load the same file."""
+    path = tmp_path / 'ckpt.pth'
+    mmengine_like_checkpoint(path)
+    code = f'import torch; torch.load({str(path)!r})'
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'Weights only load failed' in proc.stderr
+
+
+def test_arbitrary_pickle_still_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': Payload()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
+        torch.load(path)
+
+
+class AttributeGrab:
+    """getattr is allowed only for HistoryBuffer's statistics methods."""
+
+    def __reduce__(self):
+        return getattr, (np.zeros(1), 'tofile')
+
+
+def test_getattr_beyond_history_buffer_refused(tmp_path):
+    path = tmp_path / 'grab.pth'
+    torch.save({'meta': AttributeGrab()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='only statistics methods of HistoryBuffer'):
+        torch.load(path)
