@@ -76,7 +76,9 @@ if "$PY" -m pip show --quiet opencv-python >/dev/null 2>&1; then
     "$PY" -m pip uninstall --quiet -y opencv-python
     pip_install --force-reinstall --no-deps opencv-python-headless
 fi
-pip_install --no-deps --no-build-isolation -e "$ROOT"
+# --no-use-pep517: a legacy editable install whose location is the checkout,
+# where `mim train mmrefine ...` looks for mmrefine/.mim/{configs,tools}.
+pip_install --no-deps --no-build-isolation --no-use-pep517 -e "$ROOT"
 
 "$PY" -c 'import mmcv.ops, mmdet, mmrefine, panopticapi.evaluation' \
     || { log "the environment does not import: see the messages above"; exit 1; }

@@ -18,7 +18,6 @@ import mmcv
 import numpy as np
 import torch
 from mmdet.evaluation.functional import INSTANCE_OFFSET
-from mmdet.registry import VISUALIZERS
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmengine.structures import PixelData
@@ -55,9 +54,10 @@ def draw(runner, path, index):
     runner.model.eval()
     with torch.no_grad():
         sample = runner.model.test_step(batch)[0]
-    sample.gt_panoptic_seg = PixelData(sem_seg=torch.from_numpy(gt_panoptic(dataset, index))[None])
+    # the visualizer reads a ground-truth map as numpy (predictions as tensors)
+    sample.gt_panoptic_seg = PixelData(sem_seg=gt_panoptic(dataset, index)[None])
     image = mmcv.imread(sample.img_path, channel_order='rgb')
-    visualizer = VISUALIZERS.get_current_instance()
+    visualizer = runner.visualizer
     visualizer.dataset_meta = dataset.metainfo
     visualizer.add_datasample('demo', image, sample, draw_gt=True, draw_pred=True,
                               show=False)

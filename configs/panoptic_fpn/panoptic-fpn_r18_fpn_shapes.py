@@ -73,14 +73,14 @@ model = dict(
         panoptic=dict(mask_overlap=0.5, stuff_area_limit=256)))
 
 # Iteration-based schedule: 2 images a step, evaluated once at the end.
-max_iters = 3000
+max_iters = 2000
 train_cfg = dict(
     _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
     val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=200),
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[2400, 2800], gamma=0.1)
+         milestones=[1600, 1850], gamma=0.1)
 ]
 optim_wrapper = dict(
     optimizer=dict(lr=0.02),
@@ -92,3 +92,4 @@ log_processor = dict(by_epoch=False)
 # Forced to remove NumClassCheckHook (as mmdet's panoptic configs do)
 custom_hooks = []
 auto_scale_lr = dict(base_batch_size=2)
+randomness = dict(seed=0)

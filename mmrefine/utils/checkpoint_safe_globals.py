@@ -18,6 +18,8 @@ import torch
 from numpy.core.multiarray import _reconstruct, scalar
 from mmengine.logging import HistoryBuffer
 
+_BUILTIN_STATISTICS = {'min', 'max', 'current', 'mean'}
+
 
 def _history_buffer_attribute(owner, name):
     """Stands in for ``builtins.getattr`` while unpickling.
@@ -27,7 +29,9 @@ def _history_buffer_attribute(owner, name):
     a crafted checkpoint reach any attribute of any allowed object (e.g.
     ``ndarray.tofile``), so only that one lookup is allowed.
     """
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # the built-in methods, and any registered with register_statistics
+    # (that registry is filled lazily, by the first HistoryBuffer made)
+    if owner is HistoryBuffer and name in _BUILTIN_STATISTICS | set(owner._statistics_methods):
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({owner!r}, {name!r}); only statistics '

@@ -32,22 +32,30 @@ class Payload:
         return os.system, ('echo pwned',)
 
 
+def load_in_fresh_interpreter(path, imports):
+    """torch.load (weights_only=True, torch's default) in a new process, as
+    a resumed run or test.py does: nothing else has been imported or built."""
+    code = (f'{imports}; import torch; ckpt = torch.load({str(path)!r}); '
+            "print(ckpt['message_hub']['log_scalars']['train/loss'].current(), "
+            "ckpt['meta']['seed'])")
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+
+
 def test_mmengine_checkpoint_loads(tmp_path):
     path = tmp_path / 'ckpt.pth'
     mmengine_like_checkpoint(path)
-    ckpt = torch.load(path)  # torch's default: weights_only=True
-    buffer = ckpt['message_hub']['log_scalars']['train/loss']
-    assert buffer.current() == pytest.approx(0.5 / 3)
-    assert ckpt['meta']['seed'] == 5
+    proc = load_in_fresh_interpreter(path, 'import mmrefine')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    current, seed = proc.stdout.split()
+    assert float(current) == pytest.approx(0.5 / 3) and seed == '5'
 
 
 def test_without_the_allow_list_it_is_refused(tmp_path):
-    """Guards the test above: a fresh interpreter that does not import
-    mmrefine cannot load the same file."""
+    """Guards the test above: without importing mmrefine the same file is
+    refused."""
     path = tmp_path / 'ckpt.pth'
     mmengine_like_checkpoint(path)
-    code = f'import torch; torch.load({str(path)!r})'
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    proc = load_in_fresh_interpreter(path, 'import mmengine')
     assert proc.returncode != 0
     assert 'Weights only load failed' in proc.stderr
 
