@@ -70,8 +70,9 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
-    # evaluate once, after training, with the test loop (same data as val)
-    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
+    # evaluate once, after training, with the test loop (the same val split):
+    # mmengine's loop would otherwise also validate at the last iteration
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.resume = True
 
     data_root = cfg.test_dataloader.dataset.data_root
