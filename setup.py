@@ -60,6 +60,11 @@ def get_extensions():
 
     define_macros = []
     extra_compile_args = {'cxx': ['-O3', '-std=c++17']}
+    extra_link_args = []
+    if sys.platform.startswith('linux'):
+        # at::parallel_for only runs in parallel in an OpenMP-built extension
+        extra_compile_args['cxx'].append('-fopenmp')
+        extra_link_args.append('-fopenmp')
     if torch.cuda.is_available() or os.getenv('FORCE_CUDA', '0') == '1':
         define_macros.append(('MMREFINE_WITH_CUDA', None))
         extra_compile_args['nvcc'] = ['-O3', '-std=c++17']
@@ -73,7 +78,8 @@ def get_extensions():
             sources=sorted(sources),
             include_dirs=[osp.abspath(osp.join(csrc, 'common'))],
             define_macros=define_macros,
-            extra_compile_args=extra_compile_args)
+            extra_compile_args=extra_compile_args,
+            extra_link_args=extra_link_args)
     ]
 
 
