@@ -59,7 +59,7 @@ def get_extensions():
     from torch.utils.cpp_extension import CppExtension, CUDAExtension
 
     define_macros = []
-    extra_compile_args = {'cxx': ['-O3', '-std=c++17']}
+    extra_compile_args = {'cxx': ['-O3']}  # the C++ standard is torch's
     extra_link_args = []
     if sys.platform.startswith('linux'):
         # at::parallel_for only runs in parallel in an OpenMP-built extension
@@ -67,7 +67,7 @@ def get_extensions():
         extra_link_args.append('-fopenmp')
     if torch.cuda.is_available() or os.getenv('FORCE_CUDA', '0') == '1':
         define_macros.append(('MMREFINE_WITH_CUDA', None))
-        extra_compile_args['nvcc'] = ['-O3', '-std=c++17']
+        extra_compile_args['nvcc'] = ['-O3']
         sources += glob.glob(osp.join(csrc, 'pytorch', 'cuda', '*.cu'))
         extension = CUDAExtension
     else:

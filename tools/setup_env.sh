@@ -34,14 +34,13 @@ fi
 PY=$VENV/bin/python
 pip_install() { "$PY" -m pip install --quiet -c "$CONSTRAINTS" "$@"; }
 
-# Build tools first: mmcv's setup.py and mmengine import pkg_resources
-# (removed from setuptools >= 70).
-pip_install "setuptools<70" wheel ninja numpy
-
 if ! "$PY" -c 'import torch' 2>/dev/null; then
     log "installing torch==$TORCH_FALLBACK"
     "$PY" -m pip install --quiet "torch==$TORCH_FALLBACK"
 fi
+# After torch, which asks for setuptools >= 77: mmcv's setup.py and mmengine
+# (resolving mmdet:: configs) import pkg_resources, removed in setuptools 70.
+pip_install "setuptools<70" wheel ninja numpy
 
 KEY=$("$PY" - <<EOF
 import sys, torch
