@@ -6,10 +6,6 @@ PY := $(VENV)/bin/python
 CONFIG ?= configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py
 WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
-# Sleep rather than spin in OpenMP barriers: on a 2-core machine shared with
-# data-loader workers and test subprocesses, spinning threads slowed training
-# steps by 5x or more here.
-export OMP_WAIT_POLICY ?= PASSIVE
 
 SETUP_INPUTS := tools/setup_env.sh setup.py pyproject.toml $(wildcard requirements/*.txt) \
 	$(shell find mmrefine/ops/csrc -type f 2>/dev/null)
