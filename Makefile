@@ -3,7 +3,7 @@
 #   make test   set up, then run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CONFIG ?= configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py
+CONFIG ?= configs/refine/refine_r18_fpn_shapes.py
 WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 

@@ -51,8 +51,10 @@ val_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=[
     dict(type='PackDetInputs', meta_keys=(
         'img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))]))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/panoptic_val2017.json',
-                     seg_prefix=data_root + 'annotations/panoptic_val2017/')
+ann = dict(ann_file=data_root + 'annotations/panoptic_val2017.json',
+           seg_prefix=data_root + 'annotations/panoptic_val2017/')
+val_evaluator = [dict(type='CocoPanopticMetric', **ann, nproc=2),
+                 dict(type='OcclusionAccuracyMetric', **ann)]
 test_evaluator = val_evaluator
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]

@@ -8,7 +8,7 @@
 
 Example::
 
-    python tools/shapes_demo.py configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py
+    python tools/shapes_demo.py configs/refine/refine_r18_fpn_shapes.py
 """
 import argparse
 import json
@@ -57,6 +57,11 @@ def draw(runner, path, index):
     # the visualizer reads a ground-truth map as numpy (predictions as tensors)
     sample.gt_panoptic_seg = PixelData(sem_seg=gt_panoptic(dataset, index)[None])
     image = mmcv.imread(sample.img_path, channel_order='rgb')
+    void = len(dataset.metainfo['classes'])
+    if (sample.pred_panoptic_seg.sem_seg == void).all():
+        # mmdet's visualizer cannot draw a map without segments
+        print(f'the prediction of val image {index} is all void')
+        del sample.pred_panoptic_seg
     visualizer = runner.visualizer
     visualizer.dataset_meta = dataset.metainfo
     visualizer.add_datasample('demo', image, sample, draw_gt=True, draw_pred=True,
@@ -89,6 +94,10 @@ def main():
     for split in ('', '_th', '_st'):
         row = [metrics[f'coco_panoptic/{k}{split}'] for k in ('PQ', 'SQ', 'RQ')]
         print(f'{split[1:] or "all":8s}' + ''.join(f'{v:8.1f}' for v in row))
+    if 'occlusion/occ_acc' in metrics:
+        print(f'occlusion accuracy {metrics["occlusion/occ_acc"]:.1f} % on '
+              f'{metrics["occlusion/occ_pairs"]} overlapping pairs '
+              f'({metrics["occlusion/occ_coverage"]:.1f} % of them matched)')
     picture = osp.join(cfg.work_dir, 'demo.png')
     draw(runner, picture, args.image_index)
     with open(osp.join(cfg.work_dir, 'demo_metrics.json'), 'w') as f:

@@ -17,10 +17,15 @@ a new instance is placed over an earlier one (same class with probability
 otherwise it is placed where it overlaps nothing. Every instance keeps at
 least ``min_visible`` of its area visible.
 
-Each panoptic annotation carries two extra keys that mmdet ignores:
-``depth_order`` (thing segment ids from back to front) and ``occlusions``
-(``[top_id, bottom_id, overlap_px]`` for every pair whose full shapes
-overlap), so occlusion accuracy can be measured directly.
+Occlusion ground truth, in keys that mmdet's ``CocoPanopticDataset``,
+``CocoPanopticMetric`` and panopticapi ignore: each panoptic annotation
+carries ``depth_order`` (thing segment ids from back to front) and
+``occlusions`` (``[top_id, bottom_id, overlap_px]`` for every pair whose
+full shapes overlap, ``overlap_px`` the area of that intersection), and each
+thing's ``segments_info`` entry carries ``amodal_segmentation``: its full,
+unoccluded mask as COCO RLE (the visible mask is the PNG's). So occlusion
+accuracy (:class:`mmrefine.evaluation.OcclusionAccuracyMetric`) can be
+measured directly.
 
 Generation is deterministic for a seed: image ``i`` of a split draws from
 ``np.random.default_rng([seed, split, i])``.
@@ -221,6 +226,13 @@ def _bbox(mask: np.ndarray) -> List[int]:
     return [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1]
 
 
+def _rle(mask: np.ndarray) -> dict:
+    """COCO RLE of a binary mask, JSON-ready (``counts`` as a string)."""
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle['counts'] = rle['counts'].decode('ascii')
+    return rle
+
+
 # ---------------------------------------------------------------- writing ---
 def _categories(cfg: ShapesConfig) -> List[dict]:
     cats = []
@@ -286,12 +298,11 @@ def generate_shapes_panoptic(out_dir: str, **params) -> Dict[str, int]:
                 seg_id = j + 1
                 pan[vis] = seg_id
                 seg = dict(id=seg_id, category_id=thing_cat[ins['label']], iscrowd=0,
-                           area=int(vis.sum()), bbox=_bbox(vis))
+                           area=int(vis.sum()), bbox=_bbox(vis),
+                           amodal_segmentation=_rle(ins['full']))
                 segments.append(seg)
-                rle = mask_utils.encode(np.asfortranarray(vis.astype(np.uint8)))
-                rle['counts'] = rle['counts'].decode('ascii')
                 ins_anns.append(dict(id=len(ins_anns) + 1, image_id=image_id,
-                                     category_id=seg['category_id'], segmentation=rle,
+                                     category_id=seg['category_id'], segmentation=_rle(vis),
                                      area=seg['area'], bbox=seg['bbox'], iscrowd=0))
             occlusions = [[b + 1, a + 1, int((instances[a]['full'] & instances[b]['full']).sum())]
                           for a in range(len(instances)) for b in range(a + 1, len(instances))

@@ -83,6 +83,40 @@ def test_depth_order_consistent_with_visibility(tiny_shapes):
     assert num_occlusions > 0, 'occlusion_rate=0.7 must produce occlusions'
 
 
+def test_amodal_masks(tiny_shapes):
+    """Each thing's full mask contains its visible one; the visible mask is
+    the full one less the full masks of the things in front; an occlusion's
+    overlap_px is the area of the two full masks' intersection."""
+    pan, _ = load(tiny_shapes, 'val')
+    cats = {c['id']: c for c in pan['categories']}
+    hidden_px = 0
+    for ann in pan['annotations']:
+        ids = id_map(tiny_shapes, 'val', ann)
+        amodal = {}
+        for seg in ann['segments_info']:
+            if not cats[seg['category_id']]['isthing']:
+                assert 'amodal_segmentation' not in seg
+                continue
+            full = mask_utils.decode(seg['amodal_segmentation']).astype(bool)
+            assert full.shape == ids.shape
+            vis = ids == seg['id']
+            assert (full | vis).sum() == full.sum(), 'the full mask contains the visible one'
+            hidden_px += (full & ~vis).sum()
+            amodal[seg['id']] = full
+        for k, seg_id in enumerate(ann['depth_order']):
+            in_front = np.zeros(ids.shape, bool)
+            for other in ann['depth_order'][k + 1:]:
+                in_front |= amodal[other]
+            assert ((ids == seg_id) == (amodal[seg_id] & ~in_front)).all()
+        pairs = {(a, b) for a in amodal for b in amodal if a != b and (amodal[a] & amodal[b]).any()}
+        listed = set()
+        for top, bottom, overlap in ann['occlusions']:
+            assert overlap == (amodal[top] & amodal[bottom]).sum()
+            listed |= {(top, bottom), (bottom, top)}
+        assert listed == pairs, 'every overlapping pair is listed, once'
+    assert hidden_px > 0, 'occlusion_rate=0.7 must hide some pixels'
+
+
 def test_occluder_owns_the_overlap():
     """With two instances, the overlap belongs to the upper one."""
     import tempfile

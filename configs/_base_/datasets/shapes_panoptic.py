@@ -34,12 +34,22 @@ val_dataloader = dict(
         type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# PQ (mmdet's metric), then the occlusion accuracy of the fusion on the pairs
+# of overlapping instances (the data set's amodal masks and depth order).
 # Without outfile_prefix PQ is accumulated batch by batch during the loop; with
-# one (e.g. --cfg-options test_evaluator.outfile_prefix=work_dirs/pq/results) it
-# is computed at the end by nproc processes: 2 for a 2-core machine, not
+# one (e.g. --cfg-options test_evaluator.0.outfile_prefix=work_dirs/pq/results)
+# it is computed at the end by nproc processes: 2 for a 2-core machine, not
 # mmdet's 32.
-val_evaluator = dict(
-    ann_file=data_root + 'annotations/panoptic_val2017.json',
-    seg_prefix=data_root + 'annotations/panoptic_val2017/',
-    nproc=2)
+val_evaluator = [
+    dict(
+        type='CocoPanopticMetric',
+        ann_file=data_root + 'annotations/panoptic_val2017.json',
+        seg_prefix=data_root + 'annotations/panoptic_val2017/',
+        nproc=2,
+        backend_args=None),
+    dict(
+        type='OcclusionAccuracyMetric',
+        ann_file=data_root + 'annotations/panoptic_val2017.json',
+        seg_prefix=data_root + 'annotations/panoptic_val2017/')
+]
 test_evaluator = val_evaluator

@@ -1,0 +1,3 @@
+from .occlusion_accuracy_metric import OcclusionAccuracyMetric
+
+__all__ = ['OcclusionAccuracyMetric']

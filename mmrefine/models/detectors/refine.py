@@ -1,0 +1,122 @@
+"""REFINE (Ren et al., AAAI 2021): the panoptic detector."""
+import copy
+from typing import List, Optional, Sequence
+
+import torch
+from mmdet.models.detectors import TwoStagePanopticSegmentor
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import InstanceList
+from torch import Tensor
+
+
+@MODELS.register_module()
+class REFINE(TwoStagePanopticSegmentor):
+    """Panoptic FPN with IBPP, Soft Occlusion Estimation and Unknown Erasing.
+
+    The semantic head (:class:`REFINESemanticHead`) gives ``F_sem`` and the
+    all-class ``P_sem^(0)``; the RoI head (:class:`IBPPRoIHead`) refines
+    masks and semantics ``T`` times and scores occluding pairs; the fusion
+    head (``REFINEFusionHead``) pastes instances in SOE order over the
+    UE-erased semantic map.
+
+    Args:
+        trainable_modules: dotted names of submodules to train (e.g.
+            ``['roi_head.occlusion_head']``); every other parameter is frozen
+            and its BN layers stay in eval mode. REFINE feeds SOE the outputs
+            of a trained model: set this with ``load_from`` to train the
+            occlusion head on a frozen model. None trains everything (joint
+            training).
+        **kwargs: as :class:`TwoStagePanopticSegmentor`.
+    """
+
+    def __init__(self, *args,
+                 trainable_modules: Optional[Sequence[str]] = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.trainable_modules = None
+        if trainable_modules is not None:
+            names = dict(self.named_modules())
+            missing = [n for n in trainable_modules if n not in names]
+            if missing:
+                raise ValueError(
+                    f'REFINE: trainable_modules {missing} are not submodules;'
+                    f' expected names such as roi_head.occlusion_head')
+            self.trainable_modules = [names[n] for n in trainable_modules]
+            for p in self.parameters():
+                p.requires_grad_(False)
+            for module in self.trainable_modules:
+                for p in module.parameters():
+                    p.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> 'REFINE':
+        if self.trainable_modules is None or not mode:
+            return super().train(mode)
+        super().train(False)
+        for module in self.trainable_modules:
+            module.train(True)
+        return self
+
+    def _rpn(self, x: tuple, batch_data_samples: SampleList,
+             losses: Optional[dict] = None) -> InstanceList:
+        """Proposals; with ``losses`` given, adds the RPN losses to it (as
+        mmdet's ``TwoStagePanopticSegmentor.loss``)."""
+        if batch_data_samples[0].get('proposals', None) is not None:
+            return [s.proposals for s in batch_data_samples]
+        if losses is None:
+            return self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
+        rpn_data_samples = copy.deepcopy(batch_data_samples)
+        for data_sample in rpn_data_samples:  # class-agnostic RPN
+            data_sample.gt_instances.labels = torch.zeros_like(
+                data_sample.gt_instances.labels)
+        rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(
+            x, rpn_data_samples, proposal_cfg=proposal_cfg)
+        for key in list(rpn_losses):
+            if 'loss' in key and 'rpn' not in key:
+                rpn_losses[f'rpn_{key}'] = rpn_losses.pop(key)
+        losses.update(rpn_losses)
+        return rpn_results_list
+
+    def loss(self, batch_inputs: Tensor,
+             batch_data_samples: SampleList) -> dict:
+        x = self.extract_feat(batch_inputs)
+        losses = dict()
+        rpn_results_list = self._rpn(x, batch_data_samples, losses)
+        sem = self.semantic_head(x)
+        losses.update(self.semantic_head.loss_by_feat(sem['seg_preds'],
+                                                      batch_data_samples))
+        losses.update(self.roi_head.loss(x, rpn_results_list,
+                                         batch_data_samples,
+                                         sem['seg_feats'], sem['seg_preds']))
+        return losses
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Panoptic results in ``pred_panoptic_seg`` (mmdet's format)."""
+        batch_img_metas: List[dict] = [s.metainfo for s in batch_data_samples]
+        x = self.extract_feat(batch_inputs)
+        rpn_results_list = self._rpn(x, batch_data_samples)
+        sem = self.semantic_head(x)
+        results_list, sem_pred = self.roi_head.predict(
+            x, rpn_results_list, batch_data_samples, sem['seg_feats'],
+            sem['seg_preds'], rescale=rescale)
+        seg_preds = self.semantic_head.predict_by_feat(sem_pred,
+                                                       batch_img_metas,
+                                                       rescale)
+        results_list = self.panoptic_fusion_head.predict(results_list,
+                                                         seg_preds)
+        return self.add_pred_to_datasample(batch_data_samples, results_list)
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: SampleList) -> tuple:
+        """RPN outputs, the RoI head's raw outputs and ``P_sem^(0)``."""
+        x = self.extract_feat(batch_inputs)
+        rpn_outs = self.rpn_head.forward(x)
+        batch_img_metas = [s.metainfo for s in batch_data_samples]
+        rpn_results_list = self.rpn_head.predict_by_feat(
+            *rpn_outs, batch_img_metas=batch_img_metas, rescale=False)
+        sem = self.semantic_head(x)
+        roi_outs = self.roi_head(x, rpn_results_list, batch_data_samples,
+                                 sem['seg_feats'], sem['seg_preds'])
+        return (*rpn_outs, *roi_outs, sem['seg_preds'])

@@ -1,0 +1,333 @@
+"""REFINE's RoI head: Iterative Bi-directional Prediction Projection (IBPP)
+and the pairwise occlusion head of Soft Occlusion Estimation (SOE)."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
+from mmdet.models.task_modules.samplers import SamplingResult
+from mmdet.models.utils import empty_instances, unpack_gt_instances
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.structures.bbox import bbox2roi
+from mmdet.utils import ConfigType, InstanceList, OptConfigType
+from torch import Tensor, nn
+
+from ..layers import roi_flatten
+
+
+@MODELS.register_module()
+class IBPPRoIHead(StandardRoIHead):
+    """Box head, then ``num_iters`` IBPP iterations, then SOE's pair head.
+
+    Iteration ``t = 1..T`` (REFINE Eq. 2-6), with ``F_sem`` (B, C, H/4, W/4)
+    and ``P_sem^(0)`` (B, C_ins + C_sem, H/4, W/4) from the semantic head::
+
+        f_sem = RoIAlign(F_sem), p_sem = softmax(RoIAlign(P_sem^(t-1)))
+        m_ins^(t) = H~ins_t([f_ins + f_sem; p_sem])       (K, C_ins, 28, 28)
+        P_ins^(t) = ROI-Flatten(m_ins^(t))               (B, C_ins, H/4, W/4)
+        P_sem^(t) = H~sem_t([P_ins^(t); F_sem])           (B, C_ins + C_sem, ...)
+
+    ``f_ins`` is the usual 14 x 14 mask RoI feature. The RoIAligned
+    prediction is turned into probabilities so that the mask head sees
+    bounded, class-comparable values. Only each RoI's own class mask (the
+    ground-truth class in training, the detected class at test time) is
+    flattened. Both projections are differentiable, so the semantic losses
+    train the mask heads and the mask losses train the semantic heads.
+
+    Training runs the iterations on the positive RoIs, with loss weights
+    ``stage_loss_weights`` (HTC's 1, 0.5, 0.25 by default: the paper gives
+    none). Inference runs them on the detections; the last iteration's masks
+    are the instance masks and ``P_sem^(T)`` the semantic prediction.
+
+    SOE (optional ``occlusion_head``): pairs of positive RoIs of different
+    ground-truth instances whose binarised masks (pasted at H/4) overlap by at
+    least ``overlap_thr`` of either mask are labelled with the instance that
+    owns more of the overlap in the panoptic ground truth (visible masks);
+    both orders are trained, the flipped one to ``1 - y``. At test time every
+    ordered pair of detections whose boxes intersect gets ``O(i, j)``; the
+    (K, K) matrix is returned as ``occ_probs`` of the instances (0.5 where
+    not evaluated) for the fusion head.
+
+    Args:
+        num_iters: T.
+        stage_loss_weights: one weight per iteration for its mask and
+            semantic losses.
+        semantic_roi_extractor: RoIAlign of F_sem and P_sem (one level).
+        mask_head: config of :class:`IBPPMaskHead`, or a list of T.
+        semantic_refine_head: config of :class:`SemanticRefineHead`, or a
+            list of T.
+        occlusion_head: config of :class:`OcclusionHead`, or None.
+
+    ``train_cfg.occlusion`` (optional): ``overlap_thr`` (0.2) and
+    ``max_pairs`` (ordered pairs per batch, 256).
+    """
+
+    def __init__(self,
+                 num_iters: int = 3,
+                 stage_loss_weights: Sequence[float] = (1, 0.5, 0.25),
+                 semantic_roi_extractor: ConfigType = dict(
+                     type='SingleRoIExtractor',
+                     roi_layer=dict(
+                         type='RoIAlign', output_size=14, sampling_ratio=0),
+                     out_channels=256,
+                     featmap_strides=[4]),
+                 semantic_refine_head: ConfigType = dict(
+                     type='SemanticRefineHead'),
+                 occlusion_head: OptConfigType = None,
+                 **kwargs) -> None:
+        if num_iters < 1:
+            raise ValueError(f'IBPPRoIHead: num_iters={num_iters}, expected '
+                             f'at least 1')
+        if len(stage_loss_weights) != num_iters:
+            raise ValueError(
+                f'IBPPRoIHead: stage_loss_weights={list(stage_loss_weights)} '
+                f'has {len(stage_loss_weights)} entries, expected one per '
+                f'iteration (num_iters={num_iters})')
+        self.num_iters = num_iters
+        self.stage_loss_weights = list(stage_loss_weights)
+        super().__init__(**kwargs)
+        self.semantic_roi_extractor = MODELS.build(semantic_roi_extractor)
+        self.semantic_refine_head = nn.ModuleList(
+            MODELS.build(cfg)
+            for cfg in self._per_iter(semantic_refine_head,
+                                      'semantic_refine_head'))
+        self.occlusion_head = (MODELS.build(occlusion_head)
+                               if occlusion_head is not None else None)
+
+    def _per_iter(self, cfg, name: str) -> list:
+        cfgs = cfg if isinstance(cfg, (list, tuple)) else [cfg] * self.num_iters
+        if len(cfgs) != self.num_iters:
+            raise ValueError(f'IBPPRoIHead: {name} has {len(cfgs)} configs, '
+                             f'expected num_iters={self.num_iters}')
+        return cfgs
+
+    def init_mask_head(self, mask_roi_extractor: ConfigType,
+                       mask_head: ConfigType) -> None:
+        """One H~ins per iteration, all on the same RoI extractor."""
+        self.mask_roi_extractor = MODELS.build(mask_roi_extractor)
+        self.share_roi_extractor = False
+        self.mask_head = nn.ModuleList(
+            MODELS.build(cfg)
+            for cfg in self._per_iter(mask_head, 'mask_head'))
+
+    @property
+    def num_things_classes(self) -> int:
+        return self.mask_head[0].num_classes
+
+    # ------------------------------------------------------------ IBPP ----
+    def _semantic_roi_align(self, feat: Tensor, rois: Tensor) -> Tensor:
+        """RoIAlign of one H/4 map of any channel count (the extractor would
+        give ``out_channels`` zeros for K = 0)."""
+        if rois.shape[0] == 0:
+            size = self.semantic_roi_extractor.roi_layers[0].output_size
+            return feat.new_zeros((0, feat.shape[1], *size))
+        return self.semantic_roi_extractor.roi_layers[0](feat, rois)
+
+    def _ibpp(self, x: Tuple[Tensor], rois: Tensor, labels: Tensor,
+              semantic_feat: Tensor, semantic_pred: Tensor
+              ) -> Tuple[List[Tensor], List[Tensor], Tensor]:
+        """Run the T iterations on ``rois`` (K, 5) of classes ``labels``.
+
+        Returns the mask logits (K, C_ins, 28, 28) and the semantic logits
+        (B, C_ins + C_sem, H/4, W/4) of every iteration, and the last mask
+        features (K, C, 14, 14).
+        """
+        f_ins = self.mask_roi_extractor(
+            x[:self.mask_roi_extractor.num_inputs], rois)
+        f_sem = self._semantic_roi_align(semantic_feat, rois)
+        base = f_ins + f_sem
+        canvas_size = (semantic_feat.shape[0], *semantic_feat.shape[-2:])
+        scale = self.semantic_roi_extractor.featmap_strides[0]
+        idx = torch.arange(rois.shape[0], device=rois.device)
+        mask_preds, sem_preds = [], []
+        sem_pred = semantic_pred
+        for t in range(self.num_iters):
+            p_sem = self._semantic_roi_align(sem_pred, rois).softmax(1)
+            masks, feats = self.mask_head[t](torch.cat([base, p_sem], dim=1))
+            canvas = roi_flatten(masks[idx, labels][:, None], rois, labels,
+                                 self.num_things_classes, canvas_size,
+                                 1.0 / scale)
+            sem_pred = self.semantic_refine_head[t](canvas, semantic_feat)
+            mask_preds.append(masks)
+            sem_preds.append(sem_pred)
+        return mask_preds, sem_preds, feats
+
+    def loss(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
+             batch_data_samples: SampleList, semantic_feat: Tensor,
+             semantic_pred: Tensor) -> Dict[str, Tensor]:
+        """Box, per-iteration mask and semantic, and occlusion losses."""
+        batch_gt_instances, batch_gt_instances_ignore, _ = \
+            unpack_gt_instances(batch_data_samples)
+        sampling_results = []
+        for i, rpn_results in enumerate(rpn_results_list):
+            rpn_results.priors = rpn_results.pop('bboxes')
+            assign_result = self.bbox_assigner.assign(
+                rpn_results, batch_gt_instances[i],
+                batch_gt_instances_ignore[i])
+            sampling_results.append(self.bbox_sampler.sample(
+                assign_result, rpn_results, batch_gt_instances[i],
+                feats=[lvl_feat[i][None] for lvl_feat in x]))
+
+        losses = dict(self.bbox_loss(x, sampling_results)['loss_bbox'])
+
+        pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
+        pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
+        mask_targets = self.mask_head[0].get_targets(
+            sampling_results, batch_gt_instances, self.train_cfg)
+        mask_preds, sem_preds, feats = self._ibpp(
+            x, pos_rois, pos_labels, semantic_feat, semantic_pred)
+        for t, weight in enumerate(self.stage_loss_weights):
+            if pos_rois.shape[0] == 0:  # keep the graph, add nothing
+                loss_mask = mask_preds[t].sum()
+            else:
+                loss_mask = self.mask_head[t].loss_mask(
+                    mask_preds[t], mask_targets, pos_labels)
+            loss_seg = self.semantic_refine_head[t].loss_by_feat(
+                sem_preds[t], batch_data_samples)['loss_seg']
+            losses[f's{t}.loss_mask'] = loss_mask * weight
+            losses[f's{t}.loss_seg'] = loss_seg * weight
+
+        if self.occlusion_head is not None:
+            idx = torch.arange(pos_rois.shape[0], device=pos_rois.device)
+            losses['loss_occ'] = self._occlusion_loss(
+                sampling_results, batch_gt_instances, feats,
+                mask_preds[-1][idx, pos_labels][:, None], pos_labels,
+                semantic_feat.shape[-2:])
+        return losses
+
+    # ------------------------------------------------------------- SOE ----
+    def _paste(self, masks: Tensor, boxes: Tensor,
+               size: Tuple[int, int]) -> Tensor:
+        """Binarised (K, h, w) masks at the semantic resolution."""
+        if masks.shape[0] == 0:
+            return masks.new_zeros((0, *size), dtype=torch.bool)
+        scale = 1.0 / self.semantic_roi_extractor.featmap_strides[0]
+        pasted, _ = _do_paste_mask(masks.sigmoid(), boxes * scale, *size,
+                                   skip_empty=False)
+        return pasted >= 0.5
+
+    def _occlusion_loss(self, sampling_results: List[SamplingResult],
+                        batch_gt_instances: InstanceList, feats: Tensor,
+                        masks: Tensor, labels: Tensor,
+                        size: Tuple[int, int]) -> Tensor:
+        """BCE over overlapping pairs of positive RoIs (see class doc)."""
+        cfg = self.train_cfg.get('occlusion', {})
+        overlap_thr = cfg.get('overlap_thr', 0.2)
+        max_pairs = cfg.get('max_pairs', 256)
+        pairs, targets = [], []
+        start = 0
+        for res, gt in zip(sampling_results, batch_gt_instances):
+            num = res.pos_priors.shape[0]
+            sl = slice(start, start + num)
+            start += num
+            if num < 2:
+                continue
+            pred = self._paste(masks[sl].detach(), res.pos_priors,
+                               size).flatten(1).float()
+            gt_masks = gt.masks.to_tensor(torch.float, pred.device)
+            gt_masks = F.interpolate(gt_masks[None], size=size,
+                                     mode='nearest')[0].flatten(1)
+            owner = gt_masks[res.pos_assigned_gt_inds] * pred
+            # inter[a, b] = |M_a & M_b|; own[a, b] = pixels of it owned by a
+            inter = pred @ pred.T
+            own = owner @ pred.T
+            area = pred.sum(1)
+            other = res.pos_assigned_gt_inds[:, None] != \
+                res.pos_assigned_gt_inds[None]
+            overlapping = inter >= overlap_thr * torch.minimum(
+                area[:, None], area[None]).clamp(min=1)
+            decided = own != own.T
+            a, b = torch.nonzero(other & overlapping & decided, as_tuple=True)
+            pairs.append(torch.stack([a, b], 1) + sl.start)
+            targets.append((own[a, b] > own[b, a]).float())
+        if not pairs:
+            return feats.sum() * 0
+        pairs, targets = torch.cat(pairs), torch.cat(targets)
+        if pairs.shape[0] > max_pairs:
+            keep = torch.randperm(pairs.shape[0], device=pairs.device)
+            pairs, targets = pairs[keep[:max_pairs]], targets[keep[:max_pairs]]
+        i, j = pairs.unbind(1)
+        logits = self.occlusion_head((feats[i], feats[j]),
+                                     (masks[i], masks[j]),
+                                     (labels[i], labels[j]))
+        return self.occlusion_head.loss(logits, targets)
+
+    def _occlusion_probs(self, feats: Tensor, masks: Tensor, labels: Tensor,
+                         boxes: Tensor) -> Tensor:
+        """(K, K) O(i, j) for ordered pairs whose boxes intersect."""
+        num = boxes.shape[0]
+        probs = boxes.new_full((num, num), 0.5)
+        lt = torch.maximum(boxes[:, None, :2], boxes[None, :, :2])
+        rb = torch.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+        touching = ((rb - lt) > 0).all(-1)
+        touching.fill_diagonal_(False)
+        i, j = torch.nonzero(touching, as_tuple=True)
+        if i.numel():
+            probs[i, j] = self.occlusion_head(
+                (feats[i], feats[j]), (masks[i], masks[j]),
+                (labels[i], labels[j])).sigmoid()
+        return probs
+
+    # ------------------------------------------------------- inference ----
+    def predict(self,
+                x: Tuple[Tensor],
+                rpn_results_list: InstanceList,
+                batch_data_samples: SampleList,
+                semantic_feat: Tensor,
+                semantic_pred: Tensor,
+                rescale: bool = False) -> Tuple[InstanceList, Tensor]:
+        """Detections with masks (and ``occ_probs`` when SOE is on), and the
+        refined semantic logits ``P_sem^(T)`` (B, C_ins + C_sem, H/4, W/4)."""
+        batch_img_metas = [s.metainfo for s in batch_data_samples]
+        results_list = self.predict_bbox(
+            x, batch_img_metas, rpn_results_list, rcnn_test_cfg=self.test_cfg,
+            rescale=False)
+        rois = bbox2roi([res.bboxes for res in results_list])
+        labels = torch.cat([res.labels for res in results_list])
+        mask_preds, sem_preds, feats = self._ibpp(
+            x, rois, labels, semantic_feat, semantic_pred)
+        if rois.shape[0] == 0:
+            results_list = empty_instances(
+                batch_img_metas, rois.device, task_type='mask',
+                instance_results=results_list,
+                mask_thr_binary=self.test_cfg.mask_thr_binary)
+            return results_list, sem_preds[-1]
+
+        idx = torch.arange(rois.shape[0], device=rois.device)
+        own = mask_preds[-1][idx, labels][:, None]
+        num_per_img = [len(res) for res in results_list]
+        occ_probs = None
+        if self.occlusion_head is not None:
+            occ_probs = [
+                self._occlusion_probs(f, m, lab, res.bboxes)
+                for f, m, lab, res in zip(
+                    feats.split(num_per_img), own.split(num_per_img),
+                    labels.split(num_per_img), results_list)
+            ]
+        results_list = self.mask_head[-1].predict_by_feat(
+            mask_preds=mask_preds[-1].split(num_per_img),
+            results_list=results_list,
+            batch_img_metas=batch_img_metas,
+            rcnn_test_cfg=self.test_cfg,
+            rescale=rescale)
+        if occ_probs is not None:
+            for res, probs in zip(results_list, occ_probs):
+                res.occ_probs = probs
+        return results_list, sem_preds[-1]
+
+    def forward(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
+                batch_data_samples: SampleList, semantic_feat: Tensor,
+                semantic_pred: Tensor) -> tuple:
+        """Tensor mode: box outputs of the proposals, then the mask and
+        semantic logits of every iteration on the first 100 proposals as
+        class-0 RoIs (no post-processing)."""
+        rois = bbox2roi([res.bboxes for res in rpn_results_list])
+        bbox_results = self._bbox_forward(x, rois)
+        rois = rois[:100]
+        labels = rois.new_zeros(rois.shape[0], dtype=torch.long)
+        mask_preds, sem_preds, _ = self._ibpp(x, rois, labels, semantic_feat,
+                                              semantic_pred)
+        return (bbox_results['cls_score'], bbox_results['bbox_pred'],
+                *mask_preds, *sem_preds)

@@ -1,0 +1,100 @@
+"""The pairwise occlusion head of Soft Occlusion Estimation (REFINE)."""
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+
+@MODELS.register_module()
+class OcclusionHead(BaseModule):
+    """O(i, j): the probability that instance i lies on top of instance j.
+
+    REFINE's "strong baseline" occlusion estimator, which uses three priors:
+    shape (both sigmoid mask predictions, max-pooled from 28 x 28 to
+    14 x 14), appearance (both instances' mask features) and class (both
+    labels, one-hot, joined before the first fc); ``use_feats`` and
+    ``use_labels`` switch the appearance and class priors off for REFINE's
+    Table 6 ablation. The layout follows
+    OCFusion's pairwise head: ``num_convs`` 3x3 convs, the last with stride
+    2, then two fcs. SOE's confidence prior ``O~(i, j) = s_i exp(-(O(i, j) -
+    1)^2 / sigma)`` is applied at fusion (``REFINEFusionHead``), not here.
+
+    Args:
+        in_channels: channels of the mask features.
+        num_classes: C_ins.
+        conv_out_channels: channels of the convs (OCFusion: 512).
+        num_convs: 3x3 convs; the last has stride 2 (OCFusion: 4).
+        fc_out_channels: hidden fc width (OCFusion: 1024).
+        use_feats: feed the mask features (appearance prior).
+        use_labels: feed the class labels (class prior).
+        loss_occ: binary loss on the logit of O(i, j).
+
+    Shapes: ``feats_i/feats_j`` (P, in_channels, 14, 14), ``masks_i/masks_j``
+    (P, 1, 28, 28) logits, ``labels_i/labels_j`` (P,) -> (P,) logits.
+    """
+
+    def __init__(self,
+                 in_channels: int = 256,
+                 num_classes: int = 80,
+                 conv_out_channels: int = 512,
+                 num_convs: int = 4,
+                 roi_feat_size: int = 14,
+                 fc_out_channels: int = 1024,
+                 use_feats: bool = True,
+                 use_labels: bool = True,
+                 loss_occ: ConfigType = dict(
+                     type='CrossEntropyLoss', use_sigmoid=True,
+                     loss_weight=1.0),
+                 init_cfg: OptMultiConfig = dict(
+                     type='Kaiming', layer=['Conv2d', 'Linear'],
+                     distribution='uniform', nonlinearity='relu')) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.use_feats = use_feats
+        self.use_labels = use_labels
+        pair_channels = 2 * (in_channels + 1 if use_feats else 1)
+        self.convs = nn.Sequential(*[
+            ConvModule(pair_channels if i == 0 else conv_out_channels,
+                       conv_out_channels, 3, padding=1,
+                       stride=2 if i == num_convs - 1 else 1)
+            for i in range(num_convs)
+        ])
+        flat = conv_out_channels * ((roi_feat_size + 1) // 2)**2
+        self.fc = nn.Linear(flat + 2 * num_classes * use_labels,
+                            fc_out_channels)
+        self.fc_logit = nn.Linear(fc_out_channels, 1)
+        self.loss_occ = MODELS.build(loss_occ)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        # start at O = 0.5 rather than at a saturated random logit
+        nn.init.normal_(self.fc_logit.weight, 0, 0.01)
+        nn.init.zeros_(self.fc_logit.bias)
+
+    def forward(self, feats: Tuple[Tensor, Tensor],
+                masks: Tuple[Tensor, Tensor],
+                labels: Tuple[Tensor, Tensor]) -> Tensor:
+        """Logits of O(i, j) for P pairs; each argument is an (i, j) tuple."""
+        size = feats[0].shape[-2:]
+        inputs = []
+        for f, m in zip(feats, masks):
+            if self.use_feats:
+                inputs.append(f)
+            inputs.append(F.adaptive_max_pool2d(m.sigmoid(), size))
+        x = self.convs(torch.cat(inputs, dim=1)).flatten(1)
+        if self.use_labels:
+            x = torch.cat([x, *(F.one_hot(lab.long(), self.num_classes).to(
+                x.dtype) for lab in labels)], dim=1)
+        x = F.relu(self.fc(x))
+        return self.fc_logit(x).squeeze(1)
+
+    def loss(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """BCE of (P,) logits against (P,) float targets in {0, 1}."""
+        if logits.numel() == 0:
+            return logits.sum()
+        return self.loss_occ(logits[:, None], targets[:, None].float())

@@ -1,0 +1,341 @@
+"""BANet's semantic head: F_S, and the Instance-To-Semantic (I2S) path."""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import ModuleList
+from torch import Tensor, nn
+
+from mmdet.models.seg_heads.base_semantic_head import BaseSemanticHead
+from mmdet.registry import MODELS
+from mmdet.structures import SampleList
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmrefine.ops import RoIInlay
+
+
+@MODELS.register_module()
+class BANetSemanticHead(BaseSemanticHead):
+    """Semantic head of BANet (Chen et al., CVPR 2020, Sec. 3.2, Fig. 4).
+
+    Predicts **all** classes, things then stuff (``num_things_classes +
+    num_stuff_classes`` channels): exactly the layout of mmdet's
+    ``gt_sem_seg`` (``LoadPanopticAnnotations``: things ``0 .. N_th - 1``,
+    stuff ``N_th .. N - 1``, 255 ignored), so the targets are used as they
+    are, unlike :class:`PanopticFPNHead`, which merges the things into one
+    channel.
+
+    Semantic features (UPSNet's design, which BANet follows): on each FPN
+    level ``P_l`` (``start_level <= l < end_level``) ``num_convs`` stacked
+    3x3 convs (deformable with ``conv_cfg=dict(type='DCN')``), upsampled
+    bilinearly to the first level's size (stride 4) and concatenated::
+
+        F_S   = [up(conv3x3^3(P_2)); ...; up(conv3x3^3(P_5))]  (B, L*C, H/4, W/4)
+        L_seg = CE(conv1x1(F_S), gt)
+
+    Instance-To-Semantic (with ``sim``): the mask head's instance features
+    ``F_ins`` (K, C_ins, m, m) are put back where they were cropped by
+    RoIInlay, then fused with ``F_S`` by SIM and, with ``ocm``, enriched by
+    the object layout by OCM::
+
+        F_inlay = RoIInlay(F_ins)                          (B, C_ins, H/4, W/4)
+        F_I2S   = OCM(F_inlay, SIM(F_inlay, F_S))   (or SIM(F_inlay, F_S))
+        L_I2S   = CE(conv1x1(F_I2S), gt)
+
+    The total semantic loss is ``lambda_s * L_seg + lambda_i * L_I2S``, the
+    ``loss_weight`` of ``loss_seg`` and ``loss_i2s`` (the paper: 0.2 / 0.3,
+    0.1 / 0.2 with deformable convs, lambda_s = 0.5 without I2S). The
+    prediction is the I2S logits when I2S is on, else the ``F_S`` logits.
+
+    Because ``F_S`` is needed by the RoI head (S2I) before ``F_ins`` exists,
+    the detector calls the head in two steps: :meth:`forward` (``F_S`` and
+    its logits), then :meth:`forward_i2s`; :meth:`loss_by_feat` and
+    :meth:`predict_by_feat` finish. :meth:`loss` and :meth:`predict` do all
+    of it in one call.
+
+    Args:
+        num_things_classes (int): Number of thing classes. Defaults to 80.
+        num_stuff_classes (int): Number of stuff classes. Defaults to 53.
+        in_channels (int): Channels of the FPN features. Defaults to 256.
+        inner_channels (int): Channels of each level's subnet; ``F_S`` has
+            ``(end_level - start_level) * inner_channels``. Defaults to 128.
+        start_level (int): First FPN level used. Defaults to 0.
+        end_level (int): FPN level after the last one used. Defaults to 4.
+        num_convs (int): Stacked 3x3 convs per level. Defaults to 3.
+        ins_channels (int): Channels of ``F_ins``. Defaults to 256.
+        sim (dict, optional): Config of the SIM layer
+            (:class:`StructureInjectionModule`) without its input channels,
+            which the head fills in; None disables I2S. Defaults to None.
+        ocm (dict, optional): Config of the OCM layer
+            (:class:`ObjectContextModule`), channels filled in likewise;
+            needs ``sim``. Defaults to None.
+        inlay_aligned (bool): RoIInlay's ``aligned`` convention; match the
+            mask RoI extractor's RoIAlign. Defaults to True.
+        conv_cfg (dict, optional): Conv config of the per-level subnets,
+            e.g. ``dict(type='DCN', deform_groups=1)``. Defaults to None.
+        norm_cfg (dict, optional): Norm config. Defaults to GN, 32 groups.
+        loss_seg (dict): Loss on the ``F_S`` logits (lambda_s).
+        loss_i2s (dict): Loss on the I2S logits (lambda_i).
+        init_cfg (dict or list[dict], optional): Initialization config.
+    """
+
+    def __init__(self,
+                 num_things_classes: int = 80,
+                 num_stuff_classes: int = 53,
+                 in_channels: int = 256,
+                 inner_channels: int = 128,
+                 start_level: int = 0,
+                 end_level: int = 4,
+                 num_convs: int = 3,
+                 ins_channels: int = 256,
+                 sim: OptConfigType = None,
+                 ocm: OptConfigType = None,
+                 inlay_aligned: bool = True,
+                 conv_cfg: OptConfigType = None,
+                 norm_cfg: OptConfigType = dict(
+                     type='GN', num_groups=32, requires_grad=True),
+                 loss_seg: ConfigType = dict(
+                     type='CrossEntropyLoss', ignore_index=255,
+                     loss_weight=0.2),
+                 loss_i2s: ConfigType = dict(
+                     type='CrossEntropyLoss', ignore_index=255,
+                     loss_weight=0.3),
+                 init_cfg: OptMultiConfig = None) -> None:
+        name = self.__class__.__name__
+        for arg, value, low in (('num_things_classes', num_things_classes, 0),
+                                ('num_stuff_classes', num_stuff_classes, 0),
+                                ('in_channels', in_channels, 1),
+                                ('inner_channels', inner_channels, 1),
+                                ('start_level', start_level, 0),
+                                ('num_convs', num_convs, 1),
+                                ('ins_channels', ins_channels, 1)):
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f'{name}: {arg} must be an int >= {low}, '
+                                 f'got {value!r}')
+        if num_things_classes + num_stuff_classes == 0:
+            raise ValueError(f'{name}: there must be at least one class')
+        if not isinstance(end_level, int) or end_level <= start_level:
+            raise ValueError(f'{name}: end_level must be an int > start_level'
+                             f' = {start_level}, got {end_level!r}')
+        if ocm is not None and sim is None:
+            raise ValueError(
+                f'{name}: ocm={ocm!r} needs sim: OCM enriches the output of '
+                'SIM (BANet Fig. 4)')
+        seg_rescale_factor = 1 / 2**(start_level + 2)
+        super().__init__(
+            num_classes=num_things_classes + num_stuff_classes,
+            seg_rescale_factor=seg_rescale_factor,
+            loss_seg=loss_seg,
+            init_cfg=init_cfg)
+        self.num_things_classes = num_things_classes
+        self.num_stuff_classes = num_stuff_classes
+        self.start_level = start_level
+        self.end_level = end_level
+        self.inner_channels = inner_channels
+        self.ins_channels = ins_channels
+        self.feat_channels = (end_level - start_level) * inner_channels
+
+        self.level_convs = ModuleList()
+        for _ in range(start_level, end_level):
+            self.level_convs.append(
+                nn.Sequential(*[
+                    ConvModule(
+                        in_channels if i == 0 else inner_channels,
+                        inner_channels,
+                        3,
+                        padding=1,
+                        conv_cfg=conv_cfg,
+                        norm_cfg=norm_cfg) for i in range(num_convs)
+                ]))
+        self.conv_logits = nn.Conv2d(self.feat_channels, self.num_classes, 1)
+
+        self.with_i2s = sim is not None
+        if self.with_i2s:
+            self.roi_inlay = RoIInlay(seg_rescale_factor, inlay_aligned)
+            self.sim = MODELS.build(
+                dict(
+                    sim,
+                    instance_channels=ins_channels,
+                    semantic_channels=self.feat_channels))
+            i2s_channels = self.sim.out_channels
+            self.ocm = None
+            if ocm is not None:
+                self.ocm = MODELS.build(
+                    dict(
+                        ocm,
+                        instance_channels=ins_channels,
+                        in_channels=i2s_channels))
+                i2s_channels = self.ocm.out_channels
+            self.conv_logits_i2s = nn.Conv2d(i2s_channels, self.num_classes,
+                                             1)
+            self.loss_i2s = MODELS.build(loss_i2s)
+
+    def init_weights(self) -> None:
+        """Initialize weights; the classifiers as PanopticFPNHead's."""
+        super().init_weights()
+        classifiers = [self.conv_logits]
+        if self.with_i2s:
+            classifiers.append(self.conv_logits_i2s)
+        for conv in classifiers:
+            nn.init.normal_(conv.weight.data, 0, 0.01)
+            conv.bias.data.zero_()
+
+    def forward(self, x: Tuple[Tensor]) -> Dict[str, Tensor]:
+        """FPN features -> ``seg_feats`` F_S (B, feat_channels, H/4, W/4) and
+        ``seg_preds``, its (B, num_classes, H/4, W/4) logits."""
+        if len(x) < self.end_level:
+            raise ValueError(
+                f'{self.__class__.__name__}: needs FPN levels up to '
+                f'end_level = {self.end_level}, got {len(x)} levels')
+        size = x[self.start_level].shape[-2:]
+        feats = []
+        for i, convs in enumerate(self.level_convs):
+            feat = convs(x[self.start_level + i])
+            if feat.shape[-2:] != size:
+                feat = F.interpolate(
+                    feat, size=size, mode='bilinear', align_corners=False)
+            feats.append(feat)
+        seg_feats = torch.cat(feats, dim=1)
+        return dict(seg_feats=seg_feats, seg_preds=self.conv_logits(seg_feats))
+
+    def forward_i2s(self, seg_feats: Tensor, ins_feats: Tensor,
+                    rois: Tensor) -> Tensor:
+        """Instance-To-Semantic logits.
+
+        Args:
+            seg_feats (Tensor): F_S, (B, feat_channels, H/4, W/4).
+            ins_feats (Tensor): F_ins, (K, ins_channels, m, m); K may be 0
+                (no instance: F_inlay is zero).
+            rois (Tensor): (K, 5) ``[batch_idx, x1, y1, x2, y2]`` in the
+                network input's coordinates.
+
+        Returns:
+            Tensor: (B, num_classes, H/4, W/4) logits from F_I2S.
+        """
+        if not self.with_i2s:
+            raise ValueError(f'{self.__class__.__name__}.forward_i2s: I2S is '
+                             'off (sim=None)')
+        if ins_feats.dim() != 4 or ins_feats.size(1) != self.ins_channels:
+            raise ValueError(
+                f'{self.__class__.__name__}.forward_i2s: ins_feats must be '
+                f'(K, {self.ins_channels}, m, m), got '
+                f'{tuple(ins_feats.shape)}')
+        num_imgs, _, height, width = seg_feats.shape
+        inlay_feats = self.roi_inlay(
+            ins_feats, rois.to(ins_feats.dtype), (num_imgs, height, width))
+        i2s_feats = self.sim(inlay_feats, seg_feats)
+        if self.ocm is not None:
+            i2s_feats = self.ocm(inlay_feats, i2s_feats)
+        return self.conv_logits_i2s(i2s_feats)
+
+    def _seg_loss(self, loss: nn.Module, seg_preds: Tensor,
+                  gt_segs: Tensor) -> Tensor:
+        if seg_preds.shape[-2:] != gt_segs.shape[-2:]:
+            seg_preds = F.interpolate(
+                seg_preds,
+                size=gt_segs.shape[-2:],
+                mode='bilinear',
+                align_corners=False)
+        return loss(
+            seg_preds.permute(0, 2, 3, 1).reshape(-1, self.num_classes),
+            gt_segs.reshape(-1))
+
+    def loss_by_feat(self, seg_preds: Tensor, i2s_preds: Optional[Tensor],
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """``loss_seg`` on the F_S logits and, with I2S, ``loss_i2s``.
+
+        The targets are ``gt_sem_seg`` as mmdet loads it (all classes, 255
+        ignored), subsampled to the logits' stride (nearest).
+        """
+        if self.with_i2s and i2s_preds is None:
+            raise ValueError(f'{self.__class__.__name__}.loss_by_feat: I2S '
+                             'is on, so i2s_preds are required')
+        gt_segs = torch.stack([
+            data_sample.gt_sem_seg.sem_seg
+            for data_sample in batch_data_samples
+        ]).float()
+        if self.seg_rescale_factor != 1.0:
+            gt_segs = F.interpolate(
+                gt_segs, scale_factor=self.seg_rescale_factor, mode='nearest')
+        gt_segs = gt_segs.squeeze(1).long()
+        losses = dict(
+            loss_seg=self._seg_loss(self.loss_seg, seg_preds, gt_segs))
+        if self.with_i2s:
+            losses['loss_i2s'] = self._seg_loss(self.loss_i2s, i2s_preds,
+                                                gt_segs)
+        return losses
+
+    def loss(self,
+             x: Tuple[Tensor],
+             batch_data_samples: SampleList,
+             ins_feats: Optional[Tensor] = None,
+             rois: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Losses from FPN features (and, with I2S, F_ins at ``rois``)."""
+        outs = self(x)
+        i2s_preds = None
+        if self.with_i2s:
+            i2s_preds = self.forward_i2s(
+                outs['seg_feats'], *self._check_ins(ins_feats, rois))
+        return self.loss_by_feat(outs['seg_preds'], i2s_preds,
+                                 batch_data_samples)
+
+    def predict_by_feat(self,
+                        seg_preds: Tensor,
+                        batch_img_metas: List[dict],
+                        rescale: bool = False) -> List[Tensor]:
+        """(B, num_classes, h, w) logits -> per-image (num_classes, H, W)
+        logits: at ``ori_shape`` with ``rescale``, else at ``img_shape``."""
+        seg_preds = F.interpolate(
+            seg_preds,
+            size=batch_img_metas[0]['batch_input_shape'],
+            mode='bilinear',
+            align_corners=False)
+        results = []
+        for seg_pred, img_meta in zip(seg_preds, batch_img_metas):
+            h, w = img_meta['img_shape'][:2]
+            seg_pred = seg_pred[:, :h, :w]
+            if rescale:
+                seg_pred = F.interpolate(
+                    seg_pred[None],
+                    size=img_meta['ori_shape'][:2],
+                    mode='bilinear',
+                    align_corners=False)[0]
+            results.append(seg_pred)
+        return results
+
+    def predict(self,
+                x: Tuple[Tensor],
+                batch_img_metas: List[dict],
+                rescale: bool = False,
+                ins_feats: Optional[Tensor] = None,
+                rois: Optional[Tensor] = None) -> List[Tensor]:
+        """Per-image logits from FPN features (and, with I2S, F_ins at
+        ``rois``, the detected boxes)."""
+        outs = self(x)
+        seg_preds = outs['seg_preds']
+        if self.with_i2s:
+            seg_preds = self.forward_i2s(outs['seg_feats'],
+                                         *self._check_ins(ins_feats, rois))
+        return self.predict_by_feat(seg_preds, batch_img_metas, rescale)
+
+    def _check_ins(self, ins_feats: Optional[Tensor],
+                   rois: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
+        if ins_feats is None or rois is None:
+            raise ValueError(
+                f'{self.__class__.__name__}: I2S is on, so ins_feats (F_ins) '
+                'and their rois are required')
+        return ins_feats, rois
+
+    def to_stuff_thing_layout(self, seg_pred: Tensor) -> Tensor:
+        """All-class logits (..., N_th + N_st, H, W) -> PanopticFPNHead's
+        layout (..., N_st + 1, H, W): stuff, then one "thing" channel, the
+        maximum of the thing logits, so the argmax is unchanged up to the
+        merge. mmdet's fusion heads (``HeuristicFusionHead``) read this
+        layout."""
+        things = seg_pred[..., :self.num_things_classes, :, :]
+        stuff = seg_pred[..., self.num_things_classes:, :, :]
+        if self.num_things_classes == 0:
+            thing = torch.full_like(stuff[..., :1, :, :], float('-inf'))
+        else:
+            thing = things.amax(dim=-3, keepdim=True)
+        return torch.cat([stuff, thing], dim=-3)

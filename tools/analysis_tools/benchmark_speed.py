@@ -1,0 +1,219 @@
+"""Images per second of several models, measured in one run.
+
+Each ``CONFIG[:CHECKPOINT]`` is built with mmengine's Runner (as tools/test.py
+builds it; without a checkpoint the weights are the modules' random
+initialisation, so the number of detections, and with it the cost of the
+mask head and the fusion, is not that of a trained model). Then, interleaved
+round-robin (one image per model in turn, the order rotated each round) so
+that whatever else the machine does slows every model alike:
+
+- inference: ``model.test_step`` on the test data loader's images, batch size
+  1, ``--warmup`` untimed rounds, then ``--num-images`` timed ones;
+- with ``--train``, training: ``model.train_step`` with the config's
+  optimizer wrapper on the train data loader's batches (the config's batch
+  size), ``--train-warmup`` untimed steps, then ``--train-iters`` timed ones.
+  This updates the weights: inference is measured first.
+
+Only the step is timed (CUDA synchronised around it): data loading runs in the
+main process (``num_workers=0``), outside the timed region, so loader workers
+do not compete with the models for the CPU. Prints, per model, images per
+second and the ratio to the first model; writes them to
+``<work-dir>/benchmark_speed.json``. Threads: set ``OMP_NUM_THREADS``.
+
+Example: REFINE and BANet against the stock PanopticFPN baseline on the shapes
+val split, each trained first with ``python tools/train.py CONFIG`` (which
+writes ``work_dirs/<config name>/iter_2000.pth``)::
+
+    OMP_NUM_THREADS=2 python tools/analysis_tools/benchmark_speed.py \\
+        configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py:work_dirs/panoptic-fpn_r18_fpn_shapes/iter_2000.pth \\
+        configs/refine/refine_r18_fpn_shapes.py:work_dirs/refine_r18_fpn_shapes/iter_2000.pth \\
+        configs/banet/banet_r18_fpn_shapes.py:work_dirs/banet_r18_fpn_shapes/iter_2000.pth \\
+        --num-images 100 --train --train-iters 20
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import time
+from typing import Iterator, List, NamedTuple, Optional
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+SPEC = re.compile(r'^(?P<config>.+?\.py)(?::(?P<checkpoint>.+))?$')
+
+
+class ModelSpec(NamedTuple):
+    config: str
+    checkpoint: Optional[str]  # None: random weights
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """``CONFIG.py[:CHECKPOINT]`` -> ModelSpec; the config may be
+    ``mmdet::...``, the checkpoint a path or a URL."""
+    match = SPEC.match(spec)
+    if match is None:
+        raise ValueError(f'model {spec!r}: expected CONFIG.py or CONFIG.py:CHECKPOINT')
+    config, checkpoint = match['config'], match['checkpoint']
+    if '::' not in config and not osp.isfile(config):
+        raise ValueError(f'model {spec!r}: config {config!r} is not a file')
+    if checkpoint is not None and '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise ValueError(f'model {spec!r}: checkpoint {checkpoint!r} is not a file')
+    return ModelSpec(config, checkpoint)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('models', nargs='+', metavar='CONFIG[:CHECKPOINT]',
+                        help='the first is the reference of the ratios')
+    parser.add_argument('--num-images', type=int, default=50,
+                        help='timed inference images per model')
+    parser.add_argument('--warmup', type=int, default=5,
+                        help='untimed inference images per model first')
+    parser.add_argument('--train', action='store_true', help='also measure training')
+    parser.add_argument('--train-iters', type=int, default=20,
+                        help='timed training steps per model')
+    parser.add_argument('--train-warmup', type=int, default=3,
+                        help='untimed training steps per model first')
+    parser.add_argument('--work-dir', default='work_dirs/benchmark_speed',
+                        help='the runners\' work dirs and the results file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of every config, in xxx=yyy format')
+    args = parser.parse_args(argv)
+    for name in ('num_images', 'train_iters'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 1')
+    for name in ('warmup', 'train_warmup'):
+        if getattr(args, name) < 0:
+            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 0')
+    try:
+        args.models = [parse_spec(m) for m in args.models]
+    except ValueError as e:
+        parser.error(str(e))
+    return args
+
+
+def build_runner(index: int, spec: ModelSpec, args) -> Runner:
+    cfg = Config.fromfile(spec.config)
+    cfg.log_level = 'WARNING'  # Runner logs the whole config at INFO
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    name = f'{index}_{osp.splitext(osp.basename(spec.config))[0]}'
+    cfg.work_dir = osp.join(args.work_dir, name)
+    # one logger, message hub and visualizer per runner (their names)
+    cfg.experiment_name = name
+    cfg.load_from, cfg.resume = None, False
+    cfg.test_dataloader.batch_size = 1
+    for key in ('test_dataloader', 'train_dataloader'):
+        if cfg.get(key):
+            cfg[key].num_workers, cfg[key].persistent_workers = 0, False
+    # nothing is evaluated: an empty evaluator reads no annotation file
+    cfg.test_evaluator = dict(type='Evaluator', metrics=[])
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    runner = Runner.from_cfg(cfg)
+    if spec.checkpoint is not None:
+        runner.load_checkpoint(spec.checkpoint, map_location='cpu')
+    return runner
+
+
+def endless(loader) -> Iterator[dict]:
+    while True:
+        yield from loader
+
+
+def timed(step, batch, device: torch.device) -> float:
+    """Seconds of ``step(batch)``."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    step(batch)
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def round_robin(steps: List, batches: List[Iterator[dict]], warmup: int,
+                rounds: int, devices: List[torch.device]):
+    """(seconds, images) per model over ``rounds`` timed rounds after
+    ``warmup`` untimed ones; round r starts at model r mod M."""
+    num = len(steps)
+    seconds, images = [0.0] * num, [0] * num
+    for r in range(warmup + rounds):
+        for k in range(num):
+            i = (r + k) % num
+            batch = next(batches[i])  # loading is not timed
+            t = timed(steps[i], batch, devices[i])
+            if r >= warmup:
+                seconds[i] += t
+                images[i] += len(batch['inputs'])
+    return seconds, images
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    runners = [build_runner(k, spec, args) for k, spec in enumerate(args.models)]
+    models = [runner.model for runner in runners]
+    devices = [next(model.parameters()).device for model in models]
+    results = [dict(config=spec.config, checkpoint=spec.checkpoint) for spec in args.models]
+
+    for model in models:
+        model.eval()
+    with torch.no_grad():
+        seconds, images = round_robin(
+            [model.test_step for model in models],
+            [endless(runner.test_dataloader) for runner in runners],
+            args.warmup, args.num_images, devices)
+    for res, s, n in zip(results, seconds, images):
+        res.update(infer_img_per_s=n / s, infer_images=n)
+
+    if args.train:
+        steps = []
+        for runner, model in zip(runners, models):
+            optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+            model.train()
+            steps.append(lambda batch, m=model, o=optim_wrapper: m.train_step(batch, o))
+        seconds, images = round_robin(
+            steps, [endless(runner.train_dataloader) for runner in runners],
+            args.train_warmup, args.train_iters, devices)
+        for res, s, n in zip(results, seconds, images):
+            res.update(train_img_per_s=n / s, train_images=n)
+
+    print_table(results, args)
+    os.makedirs(args.work_dir, exist_ok=True)
+    out = osp.join(args.work_dir, 'benchmark_speed.json')
+    with open(out, 'w') as f:
+        json.dump(dict(num_images=args.num_images, warmup=args.warmup,
+                       train_iters=args.train_iters if args.train else 0,
+                       device=str(devices[0]), threads=torch.get_num_threads(),
+                       models=results), f, indent=1)
+    print(f'results: {out}')
+    return results
+
+
+def print_table(results: List[dict], args) -> None:
+    columns = [('infer img/s', 'infer_img_per_s')]
+    if args.train:
+        columns.append(('train img/s', 'train_img_per_s'))
+    names = [osp.splitext(osp.basename(r['config']))[0] for r in results]
+    weights = [osp.basename(r['checkpoint']) if r['checkpoint'] else 'random' for r in results]
+    width = max(len(n) for n in names + ['config'])
+    wwidth = max(len(w) for w in weights + ['weights'])
+    print(f'\nimages per second: {args.num_images} test images (batch 1) after {args.warmup} '
+          f'warm-up' + (f'; {args.train_iters} train steps after {args.train_warmup} warm-up'
+                        if args.train else '') +
+          f'; interleaved; {torch.get_num_threads()} threads')
+    header = f'{"config":<{width}}  {"weights":<{wwidth}}'
+    for title, _ in columns:
+        header += f'  {title:>11}  {"ratio":>5}'
+    print(header)
+    for name, weight, res in zip(names, weights, results):
+        row = f'{name:<{width}}  {weight:<{wwidth}}'
+        for _, key in columns:
+            row += f'  {res[key]:11.2f}  {res[key] / results[0][key]:5.2f}'
+        print(row)
+
+
+if __name__ == '__main__':
+    main()
