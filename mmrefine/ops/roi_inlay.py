@@ -36,8 +36,6 @@ the pure-PyTorch reference, with one warning.
 """
 import functools
 import importlib.util
-import math
-import numbers
 import warnings
 from typing import Sequence, Tuple
 
@@ -46,6 +44,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
+
+from .arg_checks import check_out_size, check_spatial_scale
 
 try:
     from mmrefine import _ext as ext_module
@@ -106,17 +106,8 @@ def check_roi_inlay_args(op_name: str, roi_feats: Tensor, rois: Tensor,
     if rois.device != roi_feats.device:
         fail(f'rois must be on the device of roi_feats ({roi_feats.device}), '
              f'got {rois.device}')
-    try:
-        num_imgs, height, width = (int(v) for v in out_size)
-        is_int = all(isinstance(v, numbers.Integral) for v in out_size)
-    except (TypeError, ValueError):
-        is_int = False
-    if not is_int or min(num_imgs, height, width) < 0:
-        fail('out_size must be (num_imgs, H, W), three non-negative ints, got '
-             f'{out_size!r}')
-    if not (isinstance(spatial_scale, numbers.Real)
-            and math.isfinite(spatial_scale) and spatial_scale > 0):
-        fail(f'spatial_scale must be a finite number > 0, got {spatial_scale!r}')
+    num_imgs, height, width = check_out_size(op_name, out_size)
+    check_spatial_scale(op_name, spatial_scale)
     if not isinstance(aligned, bool):
         fail(f'aligned must be a bool, got {aligned!r}')
     if num_rois > 0:

@@ -31,13 +31,14 @@ therefore fades to 0 over the half bin on either side of its box edge, as
 ``_do_paste_mask(..., skip_empty=False)`` pastes it; with
 ``spatial_scale=1`` the two are equal.
 """
-import math
 import numbers
 from typing import Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from ...ops.arg_checks import check_out_size, check_spatial_scale
 
 _FLOAT_DTYPES = (torch.float16, torch.float32, torch.float64)
 # Elements of one chunk of sampled RoI windows: bounds the memory of the
@@ -82,18 +83,9 @@ def _check_args(masks: Tensor, rois: Tensor, labels: Tensor, num_classes: int,
                  f'got {value.device}')
     if not (isinstance(num_classes, numbers.Integral) and num_classes > 0):
         fail(f'num_classes must be an int > 0, got {num_classes!r}')
-    try:
-        num_imgs, height, width = (int(v) for v in out_size)
-        is_int = all(isinstance(v, numbers.Integral) for v in out_size)
-    except (TypeError, ValueError):
-        is_int = False
-    if not is_int or min(num_imgs, height, width) < 0:
-        fail('out_size must be (num_imgs, H, W) of the canvas, three '
-             f'non-negative ints, got {out_size!r}')
-    if not (isinstance(spatial_scale, numbers.Real)
-            and math.isfinite(spatial_scale) and spatial_scale > 0):
-        fail('spatial_scale must be a finite number > 0, got '
-             f'{spatial_scale!r}')
+    num_imgs, height, width = check_out_size('roi_flatten', out_size,
+                                             ' of the canvas')
+    check_spatial_scale('roi_flatten', spatial_scale)
     if num_rois > 0:
         batch_idx = rois[:, 0]
         finite = torch.isfinite(rois).all(dim=1)
