@@ -45,10 +45,10 @@ class IBPPRoIHead(StandardRoIHead):
     ground-truth instances whose binarised masks (pasted at H/4) overlap by at
     least ``overlap_thr`` of either mask are labelled with the instance that
     owns more of the overlap in the panoptic ground truth (visible masks);
-    both orders are trained, the flipped one to ``1 - y``. At test time every
-    ordered pair of detections whose boxes intersect gets ``O(i, j)``; the
-    (K, K) matrix is returned as ``occ_probs`` of the instances (0.5 where
-    not evaluated) for the fusion head.
+    both orders are trained, the flipped one to ``1 - y``. At test time both
+    orders of every pair of detections whose masks, pasted the same way,
+    overlap get ``O(i, j)``; the (K, K) matrix is returned as ``occ_probs``
+    of the instances (0.5 where not evaluated) for the fusion head.
 
     Args:
         num_iters: T.
@@ -61,7 +61,9 @@ class IBPPRoIHead(StandardRoIHead):
         occlusion_head: config of :class:`OcclusionHead`, or None.
 
     ``train_cfg.occlusion`` (optional): ``overlap_thr`` (0.2) and
-    ``max_pairs`` (ordered pairs per batch, 256).
+    ``max_pairs`` (ordered pairs per batch, 256). ``test_cfg.occlusion``
+    (optional): ``overlap_thr`` (0.1: below the fusion's 0.2, a margin for
+    masks pasted at H/4 rather than at full size).
     """
 
     def __init__(self,
@@ -208,6 +210,18 @@ class IBPPRoIHead(StandardRoIHead):
                                    skip_empty=False)
         return pasted >= 0.5
 
+    def _overlaps(self, masks: Tensor, boxes: Tensor, size: Tuple[int, int],
+                  overlap_thr: float) -> Tuple[Tensor, Tensor]:
+        """(K, K) bool: pairs whose binarised masks, pasted at H/4, overlap
+        by at least ``overlap_thr`` of either; and the (K, h * w) masks."""
+        pred = self._paste(masks, boxes, size).flatten(1).float()
+        inter = pred @ pred.T
+        area = pred.sum(1)
+        overlapping = (inter > 0) & (inter >= overlap_thr * torch.minimum(
+            area[:, None], area[None]))
+        overlapping.fill_diagonal_(False)
+        return overlapping, pred
+
     def _occlusion_loss(self, sampling_results: List[SamplingResult],
                         batch_gt_instances: InstanceList, feats: Tensor,
                         masks: Tensor, labels: Tensor,
@@ -224,20 +238,17 @@ class IBPPRoIHead(StandardRoIHead):
             start += num
             if num < 2:
                 continue
-            pred = self._paste(masks[sl].detach(), res.pos_priors,
-                               size).flatten(1).float()
+            overlapping, pred = self._overlaps(masks[sl].detach(),
+                                               res.pos_priors, size,
+                                               overlap_thr)
             gt_masks = gt.masks.to_tensor(torch.float, pred.device)
             gt_masks = F.interpolate(gt_masks[None], size=size,
                                      mode='nearest')[0].flatten(1)
             owner = gt_masks[res.pos_assigned_gt_inds] * pred
-            # inter[a, b] = |M_a & M_b|; own[a, b] = pixels of it owned by a
-            inter = pred @ pred.T
+            # own[a, b]: pixels of M_a & M_b owned by a's instance
             own = owner @ pred.T
-            area = pred.sum(1)
             other = res.pos_assigned_gt_inds[:, None] != \
                 res.pos_assigned_gt_inds[None]
-            overlapping = inter >= overlap_thr * torch.minimum(
-                area[:, None], area[None]).clamp(min=1)
             decided = own != own.T
             a, b = torch.nonzero(other & overlapping & decided, as_tuple=True)
             pairs.append(torch.stack([a, b], 1) + sl.start)
@@ -255,15 +266,16 @@ class IBPPRoIHead(StandardRoIHead):
         return self.occlusion_head.loss(logits, targets)
 
     def _occlusion_probs(self, feats: Tensor, masks: Tensor, labels: Tensor,
-                         boxes: Tensor) -> Tensor:
-        """(K, K) O(i, j) for ordered pairs whose boxes intersect."""
+                         boxes: Tensor, size: Tuple[int, int]) -> Tensor:
+        """(K, K) O(i, j) for the ordered pairs whose masks overlap (0.5
+        elsewhere: the fusion decides only overlapping pairs, and scoring all
+        K^2 pairs of a crowded image would cost more than the network)."""
         num = boxes.shape[0]
         probs = boxes.new_full((num, num), 0.5)
-        lt = torch.maximum(boxes[:, None, :2], boxes[None, :, :2])
-        rb = torch.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
-        touching = ((rb - lt) > 0).all(-1)
-        touching.fill_diagonal_(False)
-        i, j = torch.nonzero(touching, as_tuple=True)
+        cfg = self.test_cfg.get('occlusion', {})
+        overlapping, _ = self._overlaps(masks, boxes, size,
+                                        cfg.get('overlap_thr', 0.1))
+        i, j = torch.nonzero(overlapping, as_tuple=True)
         if i.numel():
             probs[i, j] = self.occlusion_head(
                 (feats[i], feats[j]), (masks[i], masks[j]),
@@ -301,7 +313,8 @@ class IBPPRoIHead(StandardRoIHead):
         occ_probs = None
         if self.occlusion_head is not None:
             occ_probs = [
-                self._occlusion_probs(f, m, lab, res.bboxes)
+                self._occlusion_probs(f, m, lab, res.bboxes,
+                                      semantic_feat.shape[-2:])
                 for f, m, lab, res in zip(
                     feats.split(num_per_img), own.split(num_per_img),
                     labels.split(num_per_img), results_list)

@@ -61,14 +61,19 @@ def test_occlusion_pairs_are_labelled_by_the_owner_of_the_overlap(monkeypatch):
     assert labelled == {(0, 1): 1., (1, 0): 0., (2, 1): 1., (1, 2): 0.}
 
 
-def test_occlusion_probs_only_for_touching_boxes():
+def test_occlusion_probs_only_for_overlapping_masks():
     head = roi_head().eval()
-    boxes = torch.tensor([[0., 0., 10., 10.], [5., 5., 15., 15.],
-                          [30., 30., 40., 40.]])
+    # on a 64 x 64 image (16 x 16 at H/4): 0 and 1 overlap by 25 % of
+    # either, 2 touches nothing, 3 shares 1/16 of 1's box
+    boxes = torch.tensor([[0., 0., 32., 32.], [16., 16., 48., 48.],
+                          [52., 0., 64., 12.], [40., 40., 48., 48.]])
     with torch.no_grad():
-        probs = head._occlusion_probs(torch.randn(3, 64, 14, 14),
-                                      torch.randn(3, 1, 28, 28),
-                                      torch.tensor([0, 1, 2]), boxes)
-    assert probs.shape == (3, 3)
-    assert probs[0, 2] == 0.5 and probs[2, 1] == 0.5 and probs[1, 1] == 0.5
+        probs = head._occlusion_probs(torch.randn(4, 64, 14, 14),
+                                      torch.full((4, 1, 28, 28), 10.),
+                                      torch.tensor([0, 1, 2, 3]), boxes,
+                                      (16, 16))
+    assert probs.shape == (4, 4)
     assert probs[0, 1] != 0.5 and probs[1, 0] != 0.5
+    assert probs[1, 3] != 0.5  # 3 lies inside 1: 100 % of the smaller mask
+    assert (probs[2] == 0.5).all() and (probs[:, 2] == 0.5).all()
+    assert probs[0, 3] == 0.5 and probs.diagonal().eq(0.5).all()
