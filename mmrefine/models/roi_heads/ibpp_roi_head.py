@@ -1,6 +1,6 @@
 """REFINE's RoI head: Iterative Bi-directional Prediction Projection (IBPP)
 and the pairwise occlusion head of Soft Occlusion Estimation (SOE)."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
