@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
-from mmdet.utils import ConfigType, OptMultiConfig
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -21,7 +21,12 @@ class OcclusionHead(BaseModule):
     ``use_labels`` switch the appearance and class priors off for REFINE's
     Table 6 ablation. The layout follows
     OCFusion's pairwise head: ``num_convs`` 3x3 convs, the last with stride
-    2, then two fcs. SOE's confidence prior ``O~(i, j) = s_i exp(-(O(i, j) -
+    2, then two fcs; unlike OCFusion the convs are group-normalised by
+    default (REFINE's models use GN throughout). Without it, joint training
+    at mmdet's learning rate let the logits grow to hundreds: the occlusion
+    loss spiked above 500, and under the global gradient clipping those
+    steps starved every other head (the box classifier of the shapes run
+    never passed a score of 0.5). SOE's confidence prior ``O~(i, j) = s_i exp(-(O(i, j) -
     1)^2 / sigma)`` is applied at fusion (``REFINEFusionHead``), not here.
 
     Args:
@@ -30,6 +35,7 @@ class OcclusionHead(BaseModule):
         conv_out_channels: channels of the convs (OCFusion: 512).
         num_convs: 3x3 convs; the last has stride 2 (OCFusion: 4).
         fc_out_channels: hidden fc width (OCFusion: 1024).
+        norm_cfg: norm of the convs (OCFusion: None).
         use_feats: feed the mask features (appearance prior).
         use_labels: feed the class labels (class prior).
         loss_occ: binary loss on the logit of O(i, j).
@@ -45,14 +51,21 @@ class OcclusionHead(BaseModule):
                  num_convs: int = 4,
                  roi_feat_size: int = 14,
                  fc_out_channels: int = 1024,
+                 norm_cfg: OptConfigType = dict(
+                     type='GN', num_groups=32, requires_grad=True),
                  use_feats: bool = True,
                  use_labels: bool = True,
                  loss_occ: ConfigType = dict(
                      type='CrossEntropyLoss', use_sigmoid=True,
                      loss_weight=1.0),
-                 init_cfg: OptMultiConfig = dict(
-                     type='Kaiming', layer=['Conv2d', 'Linear'],
-                     distribution='uniform', nonlinearity='relu')) -> None:
+                 init_cfg: OptMultiConfig = [
+                     dict(type='Kaiming', layer='Conv2d',
+                          distribution='uniform', nonlinearity='relu'),
+                     # as mmdet's box heads: Kaiming's fan_out mode would
+                     # scale the 6272-input fc's output up 7x
+                     dict(type='Xavier', layer='Linear',
+                          distribution='uniform')
+                 ]) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.use_feats = use_feats
@@ -61,7 +74,8 @@ class OcclusionHead(BaseModule):
         self.convs = nn.Sequential(*[
             ConvModule(pair_channels if i == 0 else conv_out_channels,
                        conv_out_channels, 3, padding=1,
-                       stride=2 if i == num_convs - 1 else 1)
+                       stride=2 if i == num_convs - 1 else 1,
+                       norm_cfg=norm_cfg)
             for i in range(num_convs)
         ])
         flat = conv_out_channels * ((roi_feat_size + 1) // 2)**2
