@@ -1,6 +1,5 @@
 """BANet: Bidirectional Aggregation Network with Occlusion Handling."""
-import copy
-from typing import List, Tuple
+from typing import List
 
 import torch
 from mmengine.structures import PixelData
@@ -13,6 +12,7 @@ from mmdet.structures.bbox import bbox2roi, get_box_tensor
 from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
 from ..seg_heads.panoptic_fusion_heads.occlusion_handling_fusion_head import \
     OcclusionHandlingFusionHead
+from .rpn_proposals import rpn_loss_and_proposals, rpn_proposals
 
 # BANet Sec. 3.4: per image a uniform rate in [0.6, 1] of the ground-truth
 # boxes is inlaid during training, at least one.
@@ -152,22 +152,6 @@ class BANet(TwoStagePanopticSegmentor):
             boxes.append(gt_bboxes)
         return bbox2roi(boxes)
 
-    def _rpn_loss(self, x: Tuple[Tensor], batch_data_samples: SampleList
-                  ) -> Tuple[dict, InstanceList]:
-        """TwoStagePanopticSegmentor's RPN step of ``loss``."""
-        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
-        rpn_data_samples = copy.deepcopy(batch_data_samples)
-        # class-agnostic RPN targets
-        for data_sample in rpn_data_samples:
-            data_sample.gt_instances.labels = torch.zeros_like(
-                data_sample.gt_instances.labels)
-        rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(
-            x, rpn_data_samples, proposal_cfg=proposal_cfg)
-        for key in list(rpn_losses.keys()):
-            if 'loss' in key and 'rpn' not in key:
-                rpn_losses[f'rpn_{key}'] = rpn_losses.pop(key)
-        return rpn_losses, rpn_results_list
-
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> dict:
         """RPN, RoI (on F_S2I) and semantic (L_seg, L_I2S) losses.
@@ -184,7 +168,8 @@ class BANet(TwoStagePanopticSegmentor):
         seg_outs = self.semantic_head(x)
         semantic_feat = seg_outs['seg_feats']
 
-        losses, rpn_results_list = self._rpn_loss(x, batch_data_samples)
+        losses, rpn_results_list = rpn_loss_and_proposals(
+            self, x, batch_data_samples)
         losses.update(
             self.roi_head.loss(
                 x,
@@ -222,13 +207,7 @@ class BANet(TwoStagePanopticSegmentor):
         seg_outs = self.semantic_head(x)
         semantic_feat = seg_outs['seg_feats']
 
-        if batch_data_samples[0].get('proposals', None) is None:
-            rpn_results_list = self.rpn_head.predict(
-                x, batch_data_samples, rescale=False)
-        else:
-            rpn_results_list = [
-                data_sample.proposals for data_sample in batch_data_samples
-            ]
+        rpn_results_list = rpn_proposals(self, x, batch_data_samples)
         results_list = self.roi_head.predict(
             x,
             rpn_results_list,

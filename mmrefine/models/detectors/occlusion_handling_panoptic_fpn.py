@@ -5,6 +5,8 @@ from mmdet.models.detectors import PanopticFPN
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 
+from .rpn_proposals import rpn_proposals
+
 
 @MODELS.register_module()
 class OcclusionHandlingPanopticFPN(PanopticFPN):
@@ -38,13 +40,7 @@ class OcclusionHandlingPanopticFPN(PanopticFPN):
             data_samples.metainfo for data_samples in batch_data_samples
         ]
         x = self.extract_feat(batch_inputs)
-        if batch_data_samples[0].get('proposals', None) is None:
-            rpn_results_list = self.rpn_head.predict(
-                x, batch_data_samples, rescale=False)
-        else:
-            rpn_results_list = [
-                data_sample.proposals for data_sample in batch_data_samples
-            ]
+        rpn_results_list = rpn_proposals(self, x, batch_data_samples)
         results_list = self.roi_head.predict(
             x, rpn_results_list, batch_data_samples, rescale=rescale)
         seg_preds = self.semantic_head.predict(x, batch_img_metas, rescale)

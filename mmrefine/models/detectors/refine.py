@@ -1,13 +1,12 @@
 """REFINE (Ren et al., AAAI 2021): the panoptic detector."""
-import copy
 from typing import List, Optional, Sequence
 
-import torch
 from mmdet.models.detectors import TwoStagePanopticSegmentor
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmdet.utils import InstanceList
 from torch import Tensor
+
+from .rpn_proposals import rpn_loss_and_proposals, rpn_proposals
 
 
 @MODELS.register_module()
@@ -57,32 +56,11 @@ class REFINE(TwoStagePanopticSegmentor):
             module.train(True)
         return self
 
-    def _rpn(self, x: tuple, batch_data_samples: SampleList,
-             losses: Optional[dict] = None) -> InstanceList:
-        """Proposals; with ``losses`` given, adds the RPN losses to it (as
-        mmdet's ``TwoStagePanopticSegmentor.loss``)."""
-        if batch_data_samples[0].get('proposals', None) is not None:
-            return [s.proposals for s in batch_data_samples]
-        if losses is None:
-            return self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
-        rpn_data_samples = copy.deepcopy(batch_data_samples)
-        for data_sample in rpn_data_samples:  # class-agnostic RPN
-            data_sample.gt_instances.labels = torch.zeros_like(
-                data_sample.gt_instances.labels)
-        rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(
-            x, rpn_data_samples, proposal_cfg=proposal_cfg)
-        for key in list(rpn_losses):
-            if 'loss' in key and 'rpn' not in key:
-                rpn_losses[f'rpn_{key}'] = rpn_losses.pop(key)
-        losses.update(rpn_losses)
-        return rpn_results_list
-
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> dict:
         x = self.extract_feat(batch_inputs)
-        losses = dict()
-        rpn_results_list = self._rpn(x, batch_data_samples, losses)
+        losses, rpn_results_list = rpn_loss_and_proposals(
+            self, x, batch_data_samples)
         sem = self.semantic_head(x)
         losses.update(self.semantic_head.loss_by_feat(sem['seg_preds'],
                                                       batch_data_samples))
@@ -96,7 +74,7 @@ class REFINE(TwoStagePanopticSegmentor):
         """Panoptic results in ``pred_panoptic_seg`` (mmdet's format)."""
         batch_img_metas: List[dict] = [s.metainfo for s in batch_data_samples]
         x = self.extract_feat(batch_inputs)
-        rpn_results_list = self._rpn(x, batch_data_samples)
+        rpn_results_list = rpn_proposals(self, x, batch_data_samples)
         sem = self.semantic_head(x)
         results_list, sem_pred = self.roi_head.predict(
             x, rpn_results_list, batch_data_samples, sem['seg_feats'],
