@@ -45,7 +45,7 @@ from torch import Tensor, nn
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
 
-from .arg_checks import check_out_size, check_spatial_scale
+from .arg_checks import check_out_size, check_roi_values, check_spatial_scale
 
 try:
     from mmrefine import _ext as ext_module
@@ -110,23 +110,9 @@ def check_roi_inlay_args(op_name: str, roi_feats: Tensor, rois: Tensor,
     check_spatial_scale(op_name, spatial_scale)
     if not isinstance(aligned, bool):
         fail(f'aligned must be a bool, got {aligned!r}')
-    if num_rois > 0:
-        batch_idx = rois[:, 0]
-        finite = torch.isfinite(rois).all(dim=1)
-        in_range = ((batch_idx >= 0) & (batch_idx < num_imgs)
-                    & (batch_idx == batch_idx.floor()))
-        ordered = (rois[:, 3] >= rois[:, 1]) & (rois[:, 4] >= rois[:, 2])
-        valid = finite & in_range & (ordered if aligned else True)
-        if not bool(valid.all()):  # the one synchronisation
-            k = int((~valid).nonzero()[0])
-            row = rois[k].tolist()
-            if not bool(finite[k]):
-                fail(f'rois[{k}] = {row} is not finite')
-            if not bool(in_range[k]):
-                fail(f'rois[{k}] has batch index {row[0]}; expected an integer '
-                     f'in [0, num_imgs = {num_imgs})')
-            fail(f'rois[{k}] = {row} has x2 < x1 or y2 < y1; aligned RoIs '
-                 'need x2 >= x1 and y2 >= y1')
+    check_roi_values(
+        op_name, rois, num_imgs, require_ordered=aligned,
+        ordered_hint='; aligned RoIs need x2 >= x1 and y2 >= y1')
     return num_imgs, height, width
 
 

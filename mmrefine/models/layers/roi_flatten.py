@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...ops.arg_checks import check_out_size, check_spatial_scale
+from ...ops.arg_checks import (check_out_size, check_roi_values,
+                               check_spatial_scale)
 
 _FLOAT_DTYPES = (torch.float16, torch.float32, torch.float64)
 # Elements of one chunk of sampled RoI windows: bounds the memory of the
@@ -86,26 +87,11 @@ def _check_args(masks: Tensor, rois: Tensor, labels: Tensor, num_classes: int,
     num_imgs, height, width = check_out_size('roi_flatten', out_size,
                                              ' of the canvas')
     check_spatial_scale('roi_flatten', spatial_scale)
-    if num_rois > 0:
-        batch_idx = rois[:, 0]
-        finite = torch.isfinite(rois).all(dim=1)
-        in_batch = ((batch_idx >= 0) & (batch_idx < num_imgs)
-                    & (batch_idx == batch_idx.floor()))
-        ordered = (rois[:, 3] >= rois[:, 1]) & (rois[:, 4] >= rois[:, 2])
-        in_classes = (labels >= 0) & (labels < num_classes)
-        valid = finite & in_batch & ordered & in_classes
-        if not bool(valid.all()):  # the one synchronisation
-            k = int((~valid).nonzero()[0])
-            row = rois[k].tolist()
-            if not bool(finite[k]):
-                fail(f'rois[{k}] = {row} is not finite')
-            if not bool(in_batch[k]):
-                fail(f'rois[{k}] has batch index {row[0]}; expected an '
-                     f'integer in [0, num_imgs = {num_imgs})')
-            if not bool(ordered[k]):
-                fail(f'rois[{k}] = {row} has x2 < x1 or y2 < y1')
-            fail(f'labels[{k}] = {int(labels[k])}; expected a class index in '
-                 f'[0, num_classes = {num_classes})')
+    k = check_roi_values('roi_flatten', rois, num_imgs,
+                         also_valid=(labels >= 0) & (labels < num_classes))
+    if k is not None:
+        fail(f'labels[{k}] = {int(labels[k])}; expected a class index in '
+             f'[0, num_classes = {num_classes})')
     return num_imgs, height, width
 
 
