@@ -14,6 +14,8 @@ from mmdet.models.seg_heads.panoptic_fusion_heads import BasePanopticFusionHead
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptConfigType, OptMultiConfig, PixelList
 
+from .semantic_layout import check_semantic_layout, resolve_semantic_layout
+
 # The paper's settings (Sec. 4.3). ``mask_overlap`` and ``stuff_area_limit``
 # keep the names of mmdet's HeuristicFusionHead, so the stock
 # ``test_cfg.panoptic`` of mmdet's panoptic configs reads the same here.
@@ -23,7 +25,6 @@ DEFAULT_TEST_CFG = dict(
     occlusion_thr=0.2,  # overlap > 20 % of either mask: resolved by colour
     mask_overlap=0.5,  # an instance losing more than 50 % is removed
     stuff_area_limit=4096)  # smaller stuff regions become void
-SEMANTIC_LAYOUTS = ('auto', 'all_classes', 'stuff_thing')
 
 
 def _span(hits: Tensor) -> Tensor:
@@ -114,9 +115,7 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
                  init_cfg: OptMultiConfig = None,
                  **kwargs) -> None:
         name = self.__class__.__name__
-        if semantic_layout not in SEMANTIC_LAYOUTS:
-            raise ValueError(f'{name}: semantic_layout must be one of '
-                             f'{SEMANTIC_LAYOUTS}, got {semantic_layout!r}')
+        check_semantic_layout(name, semantic_layout)
         cfg = dict(DEFAULT_TEST_CFG)
         unknown = set(test_cfg or {}) - set(cfg)
         if unknown:
@@ -186,35 +185,11 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
             results.append(img)
         return results
 
-    def _layout(self, num_channels: int) -> str:
-        expected = dict(
-            all_classes=self.num_classes,
-            stuff_thing=self.num_stuff_classes + 1)
-        layout = self.semantic_layout
-        if layout == 'auto':
-            if expected['all_classes'] == expected['stuff_thing']:
-                raise ValueError(
-                    f'{self.__class__.__name__}: with one thing class both '
-                    'semantic layouts have '
-                    f'{num_channels} channels; set semantic_layout to '
-                    "'all_classes' or 'stuff_thing'")
-            matches = [k for k, v in expected.items() if v == num_channels]
-            if not matches:
-                raise ValueError(
-                    f'{self.__class__.__name__}: seg_preds has '
-                    f'{num_channels} channels; expected {expected} '
-                    '(all classes, or stuff + one thing channel)')
-            return matches[0]
-        if expected[layout] != num_channels:
-            raise ValueError(
-                f'{self.__class__.__name__}: semantic_layout={layout!r} '
-                f'expects {expected[layout]} channels, seg_preds has '
-                f'{num_channels}')
-        return layout
-
     def _stuff_map(self, seg_pred: Tensor) -> Tensor:
         """(C, H, W) logits -> (H*W) stuff labels, void where not stuff."""
-        layout = self._layout(seg_pred.size(0))
+        layout = resolve_semantic_layout(
+            self.__class__.__name__, self.semantic_layout, seg_pred.size(0),
+            self.num_things_classes, self.num_stuff_classes)
         # = argmax (first maximum), but about twice as fast on the CPU
         labels = seg_pred.max(dim=0).indices.reshape(-1)
         void = labels.new_tensor(self.num_classes)

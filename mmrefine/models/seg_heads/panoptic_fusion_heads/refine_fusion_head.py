@@ -12,8 +12,7 @@ from mmdet.utils import InstanceList, OptConfigType, OptMultiConfig, PixelList
 from ...layers.soft_occlusion import (mask_boxes_and_areas,
                                       occlusion_paste_order)
 from ...layers.unknown_erasing import max_softmax_confidence, unknown_erasing
-
-_LAYOUTS = ('auto', 'all_classes', 'stuff_thing')
+from .semantic_layout import check_semantic_layout, resolve_semantic_layout
 
 
 @MODELS.register_module()
@@ -104,9 +103,7 @@ class REFINEFusionHead(BasePanopticFusionHead):
                 raise ValueError(
                     'unknown_erasing takes the keys thr and dilation, got '
                     f'{sorted(unexpected)}')
-        if semantic_layout not in _LAYOUTS:
-            raise ValueError(f'semantic_layout must be one of {_LAYOUTS}, got '
-                             f'{semantic_layout!r}')
+        check_semantic_layout(self.__class__.__name__, semantic_layout)
         self.occlusion = occlusion
         self.soe_sigma = soe_sigma
         self.overlap_thr = overlap_thr
@@ -120,32 +117,11 @@ class REFINEFusionHead(BasePanopticFusionHead):
         """REFINEFusionHead has no training loss."""
         return dict()
 
-    def _layout(self, num_channels: int) -> str:
-        """The semantic layout of ``num_channels`` logits."""
-        all_classes = self.num_classes
-        stuff_thing = self.num_stuff_classes + 1
-        if self.semantic_layout == 'auto':
-            if all_classes == stuff_thing:
-                raise ValueError(
-                    f'semantic_layout="auto" cannot tell {num_channels} '
-                    'semantic channels apart with num_things_classes=1: set '
-                    "semantic_layout to 'all_classes' or 'stuff_thing'")
-            if num_channels == all_classes:
-                return 'all_classes'
-            if num_channels == stuff_thing:
-                return 'stuff_thing'
-        elif num_channels == (all_classes if self.semantic_layout
-                              == 'all_classes' else stuff_thing):
-            return self.semantic_layout
-        raise ValueError(
-            f'seg_preds has {num_channels} channels; expected '
-            f'{all_classes} (all classes, things first) or {stuff_thing} '
-            f"(stuff, then mmdet's thing channel) for semantic_layout="
-            f'{self.semantic_layout!r}')
-
     def _stuff_map(self, seg_preds: Tensor) -> Tensor:
         """``(C, H, W)`` logits -> ``(H, W)`` stuff labels, void elsewhere."""
-        layout = self._layout(seg_preds.size(0))
+        layout = resolve_semantic_layout(
+            self.__class__.__name__, self.semantic_layout, seg_preds.size(0),
+            self.num_things_classes, self.num_stuff_classes)
         # Channels of the stuff classes and the label of the first one.
         first = self.num_things_classes if layout == 'all_classes' else 0
         stuff = range(first, first + self.num_stuff_classes)
