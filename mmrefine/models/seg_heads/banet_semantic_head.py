@@ -13,6 +13,8 @@ from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmrefine.ops import RoIInlay
 
+from .sem_seg_loss import sem_seg_loss
+
 
 @MODELS.register_module()
 class BANetSemanticHead(BaseSemanticHead):
@@ -228,18 +230,6 @@ class BANetSemanticHead(BaseSemanticHead):
             i2s_feats = self.ocm(inlay_feats, i2s_feats)
         return self.conv_logits_i2s(i2s_feats)
 
-    def _seg_loss(self, loss: nn.Module, seg_preds: Tensor,
-                  gt_segs: Tensor) -> Tensor:
-        if seg_preds.shape[-2:] != gt_segs.shape[-2:]:
-            seg_preds = F.interpolate(
-                seg_preds,
-                size=gt_segs.shape[-2:],
-                mode='bilinear',
-                align_corners=False)
-        return loss(
-            seg_preds.permute(0, 2, 3, 1).reshape(-1, self.num_classes),
-            gt_segs.reshape(-1))
-
     def loss_by_feat(self, seg_preds: Tensor, i2s_preds: Optional[Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """``loss_seg`` on the F_S logits and, with I2S, ``loss_i2s``.
@@ -250,19 +240,13 @@ class BANetSemanticHead(BaseSemanticHead):
         if self.with_i2s and i2s_preds is None:
             raise ValueError(f'{self.__class__.__name__}.loss_by_feat: I2S '
                              'is on, so i2s_preds are required')
-        gt_segs = torch.stack([
-            data_sample.gt_sem_seg.sem_seg
-            for data_sample in batch_data_samples
-        ]).float()
-        if self.seg_rescale_factor != 1.0:
-            gt_segs = F.interpolate(
-                gt_segs, scale_factor=self.seg_rescale_factor, mode='nearest')
-        gt_segs = gt_segs.squeeze(1).long()
         losses = dict(
-            loss_seg=self._seg_loss(self.loss_seg, seg_preds, gt_segs))
+            loss_seg=sem_seg_loss(seg_preds, batch_data_samples,
+                                  self.loss_seg, self.seg_rescale_factor))
         if self.with_i2s:
-            losses['loss_i2s'] = self._seg_loss(self.loss_i2s, i2s_preds,
-                                                gt_segs)
+            losses['loss_i2s'] = sem_seg_loss(i2s_preds, batch_data_samples,
+                                              self.loss_i2s,
+                                              self.seg_rescale_factor)
         return losses
 
     def loss(self,

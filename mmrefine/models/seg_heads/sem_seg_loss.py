@@ -1,4 +1,5 @@
-"""The semantic segmentation loss shared by REFINE's semantic heads."""
+"""The semantic segmentation loss shared by the all-class semantic heads
+(REFINE's and BANet's)."""
 from typing import Callable
 
 import torch
