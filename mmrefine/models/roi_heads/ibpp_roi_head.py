@@ -259,10 +259,7 @@ class IBPPRoIHead(StandardRoIHead):
         if pairs.shape[0] > max_pairs:
             keep = torch.randperm(pairs.shape[0], device=pairs.device)
             pairs, targets = pairs[keep[:max_pairs]], targets[keep[:max_pairs]]
-        i, j = pairs.unbind(1)
-        logits = self.occlusion_head((feats[i], feats[j]),
-                                     (masks[i], masks[j]),
-                                     (labels[i], labels[j]))
+        logits = self.occlusion_head(feats, masks, labels, pairs)
         return self.occlusion_head.loss(logits, targets)
 
     def _occlusion_probs(self, feats: Tensor, masks: Tensor, labels: Tensor,
@@ -275,11 +272,10 @@ class IBPPRoIHead(StandardRoIHead):
         cfg = self.test_cfg.get('occlusion', {})
         overlapping, _ = self._overlaps(masks, boxes, size,
                                         cfg.get('overlap_thr', 0.1))
-        i, j = torch.nonzero(overlapping, as_tuple=True)
-        if i.numel():
-            probs[i, j] = self.occlusion_head(
-                (feats[i], feats[j]), (masks[i], masks[j]),
-                (labels[i], labels[j])).sigmoid()
+        pairs = torch.nonzero(overlapping)
+        if pairs.shape[0]:
+            probs[pairs[:, 0], pairs[:, 1]] = self.occlusion_head(
+                feats, masks, labels, pairs).sigmoid()
         return probs
 
     # ------------------------------------------------------- inference ----

@@ -1,6 +1,4 @@
 """The pairwise occlusion head of Soft Occlusion Estimation (REFINE)."""
-from typing import Tuple
-
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
@@ -40,8 +38,9 @@ class OcclusionHead(BaseModule):
         use_labels: feed the class labels (class prior).
         loss_occ: binary loss on the logit of O(i, j).
 
-    Shapes: ``feats_i/feats_j`` (P, in_channels, 14, 14), ``masks_i/masks_j``
-    (P, 1, 28, 28) logits, ``labels_i/labels_j`` (P,) -> (P,) logits.
+    Shapes: ``feats`` (K, in_channels, 14, 14), ``masks`` (K, 1, 28, 28)
+    logits, ``labels`` (K,) and ``pairs`` (P, 2) indices into the K
+    instances -> (P,) logits.
     """
 
     def __init__(self,
@@ -90,22 +89,38 @@ class OcclusionHead(BaseModule):
         nn.init.normal_(self.fc_logit.weight, 0, 0.01)
         nn.init.zeros_(self.fc_logit.bias)
 
-    def forward(self, feats: Tuple[Tensor, Tensor],
-                masks: Tuple[Tensor, Tensor],
-                labels: Tuple[Tensor, Tensor]) -> Tensor:
-        """Logits of O(i, j) for P pairs; each argument is an (i, j) tuple."""
-        size = feats[0].shape[-2:]
-        inputs = []
-        for f, m in zip(feats, masks):
-            if self.use_feats:
-                inputs.append(f)
-            inputs.append(F.adaptive_max_pool2d(m.sigmoid(), size))
-        x = self.convs(torch.cat(inputs, dim=1)).flatten(1)
+    def forward(self, feats: Tensor, masks: Tensor, labels: Tensor,
+                pairs: Tensor) -> Tensor:
+        """Logits of O(i, j) for the P pairs ``(i, j)`` of K instances.
+
+        The first conv is linear in its input, so on the pair's
+        concatenation ``[x_i; x_j]`` it equals ``W_a * x_i + W_b * x_j``: both
+        terms are computed once per instance and gathered per pair, instead
+        of convolving every pair (a crowded image has far more overlapping
+        pairs than instances).
+        """
+        x = F.adaptive_max_pool2d(masks.sigmoid(), feats.shape[-2:])
+        if self.use_feats:
+            x = torch.cat([feats, x], dim=1)
+        first = self.convs[0]
+        conv = first.conv
+        terms = [
+            F.conv2d(x, w, None, conv.stride, conv.padding, conv.dilation)
+            for w in conv.weight.split(x.shape[1], dim=1)
+        ]
+        i, j = pairs.unbind(1)
+        y = terms[0][i] + terms[1][j]
+        if conv.bias is not None:
+            y = y + conv.bias[:, None, None]
+        if first.with_norm:
+            y = first.norm(y)
+        if first.with_activation:
+            y = first.activate(y)
+        y = self.convs[1:](y).flatten(1)
         if self.use_labels:
-            x = torch.cat([x, *(F.one_hot(lab.long(), self.num_classes).to(
-                x.dtype) for lab in labels)], dim=1)
-        x = F.relu(self.fc(x))
-        return self.fc_logit(x).squeeze(1)
+            y = torch.cat([y, *(F.one_hot(labels[k].long(), self.num_classes)
+                                .to(y.dtype) for k in (i, j))], dim=1)
+        return self.fc_logit(F.relu(self.fc(y))).squeeze(1)
 
     def loss(self, logits: Tensor, targets: Tensor) -> Tensor:
         """BCE of (P,) logits against (P,) float targets in {0, 1}."""

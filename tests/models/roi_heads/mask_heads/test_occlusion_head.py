@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmrefine.models.roi_heads.mask_heads.occlusion_head import OcclusionHead
 
@@ -14,12 +15,31 @@ def _head(**kwargs):
     return head.eval()
 
 
-def _pairs(num, feat_scale=1.0):
+def _pairs(num, feat_scale=1.0, dtype=torch.float32):
+    """Inputs of ``num`` pairs among 4 instances (every ordered pair, i != j,
+    repeated as needed)."""
     torch.manual_seed(1)
-    feats = [feat_scale * torch.rand(num, 8, 14, 14) for _ in range(2)]
-    masks = [torch.randn(num, 1, 28, 28) for _ in range(2)]
-    labels = [torch.randint(0, 3, (num,)) for _ in range(2)]
-    return tuple(feats), tuple(masks), tuple(labels)
+    feats = feat_scale * torch.rand(4, 8, 14, 14, dtype=dtype)
+    masks = torch.randn(4, 1, 28, 28, dtype=dtype)
+    labels = torch.randint(0, 3, (4, ))
+    pairs = torch.tensor([(i, j) for i in range(4) for j in range(4)
+                          if i != j]).repeat(2, 1)[:num].reshape(num, 2)
+    return feats, masks, labels, pairs
+
+
+def _reference(head, feats, masks, labels, pairs):
+    """The head on the concatenated pair, as OCFusion computes it."""
+    i, j = pairs.unbind(1)
+    inputs = []
+    for k in (i, j):
+        if head.use_feats:
+            inputs.append(feats[k])
+        inputs.append(F.adaptive_max_pool2d(masks[k].sigmoid(), (14, 14)))
+    x = head.convs(torch.cat(inputs, dim=1)).flatten(1)
+    if head.use_labels:
+        x = torch.cat([x, F.one_hot(labels[i], 3).to(x),
+                       F.one_hot(labels[j], 3).to(x)], dim=1)
+    return head.fc_logit(F.relu(head.fc(x))).squeeze(1)
 
 
 @pytest.mark.parametrize('use_feats,use_labels',
@@ -28,6 +48,34 @@ def test_one_logit_per_pair(use_feats, use_labels):
     head = _head(use_feats=use_feats, use_labels=use_labels)
     assert head(*_pairs(5)).shape == (5, )
     assert head(*_pairs(0)).shape == (0, )
+
+
+@pytest.mark.parametrize('use_feats,use_labels,norm_cfg',
+                         [(True, True, 'GN'), (False, True, 'GN'),
+                          (False, False, None), (True, True, None)])
+def test_first_conv_per_instance_equals_the_pairwise_conv(
+        use_feats, use_labels, norm_cfg):
+    norm = dict(type='GN', num_groups=8) if norm_cfg else None
+    head = _head(use_feats=use_feats, use_labels=use_labels,
+                 norm_cfg=norm).double()
+    with torch.no_grad():
+        # non-zero first-conv bias (present without a norm layer)
+        for p in head.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+        inputs = _pairs(12, dtype=torch.float64)
+        torch.testing.assert_close(head(*inputs), _reference(head, *inputs))
+
+
+def test_gradients_reach_both_instances_of_a_pair():
+    head = _head().double()
+    feats, masks, labels, pairs = _pairs(1, dtype=torch.float64)
+    feats.requires_grad_(True)
+    masks.requires_grad_(True)
+    head(feats, masks, labels, pairs).sum().backward()
+    i, j = pairs[0].tolist()
+    for grad in (feats.grad, masks.grad):
+        hit = grad.flatten(1).abs().sum(1) > 0
+        assert hit.tolist() == [k in (i, j) for k in range(4)]
 
 
 def test_loss_of_no_pairs_is_zero_and_keeps_the_graph():
