@@ -28,11 +28,8 @@ model = dict(
             num_stuff_classes=num_stuff_classes,
             in_channels=channels,
             conv_out_channels=channels,
-            # HTC's semantic weight, not PanopticFPN's 0.5: at 0.5 the T
-            # refined all-class losses (0.875 in all, on top of P_sem^(0)'s
-            # 0.5) swamped the 64-channel FPN and seed 0's box classifier
-            # never passed 0.6; with the stage weights scaled to sum to 1
-            # instead it passed nothing at 0.5 either (README, Shapes).
+            # HTC's semantic weight: at PanopticFPN's 0.5 the box classifier
+            # of seed 0 never passed 0.6 (configs/refine/README.md)
             loss_seg=dict(
                 type='CrossEntropyLoss', ignore_index=255, loss_weight=0.2))),
     semantic_head=dict(type='REFINESemanticHead'),

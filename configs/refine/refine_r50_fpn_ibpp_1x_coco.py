@@ -27,8 +27,10 @@ model = dict(
             num_stuff_classes=num_stuff_classes,
             in_channels=256,
             conv_out_channels=256,
+            # HTC's semantic weight, as in the shapes configs (where 0.5
+            # starved the box head); not yet tried on COCO
             loss_seg=dict(
-                type='CrossEntropyLoss', ignore_index=255, loss_weight=0.5))),
+                type='CrossEntropyLoss', ignore_index=255, loss_weight=0.2))),
     panoptic_fusion_head=dict(
         _delete_=True,
         type='REFINEFusionHead',

@@ -24,7 +24,8 @@ class SemanticRefineHead(BaseModule):
         num_convs: hidden 3x3 convs (conv, norm, ReLU).
         norm_cfg: normalisation of the hidden convs (REFINE uses GroupNorm).
         seg_rescale_factor: size of F_sem relative to the input image.
-        loss_seg: loss of the refined logits against ``gt_sem_seg``.
+        loss_seg: loss of the refined logits against ``gt_sem_seg`` (weight 0.2,
+            HTC's semantic weight: see ``configs/refine/README.md``).
 
     Shapes: ``ins_canvas`` (B, C_ins, H/4, W/4), ``seg_feats`` (B, in_channels,
     H/4, W/4) -> (B, C_ins + C_sem, H/4, W/4) logits.
@@ -41,7 +42,7 @@ class SemanticRefineHead(BaseModule):
                  seg_rescale_factor: float = 1 / 4.,
                  loss_seg: ConfigType = dict(
                      type='CrossEntropyLoss', ignore_index=255,
-                     loss_weight=0.5),
+                     loss_weight=0.2),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_things_classes = num_things_classes
