@@ -17,15 +17,15 @@ class OcclusionHead(BaseModule):
     14 x 14), appearance (both instances' mask features) and class (both
     labels, one-hot, joined before the first fc); ``use_feats`` and
     ``use_labels`` switch the appearance and class priors off for REFINE's
-    Table 6 ablation. The layout follows
-    OCFusion's pairwise head: ``num_convs`` 3x3 convs, the last with stride
-    2, then two fcs; unlike OCFusion the convs are group-normalised by
-    default (REFINE's models use GN throughout). Without it, joint training
-    at mmdet's learning rate let the logits grow to hundreds: the occlusion
-    loss spiked above 500, and under the global gradient clipping those
-    steps starved every other head (the box classifier of the shapes run
-    never passed a score of 0.5). SOE's confidence prior ``O~(i, j) = s_i exp(-(O(i, j) -
-    1)^2 / sigma)`` is applied at fusion (``REFINEFusionHead``), not here.
+    Table 6 ablation. The layout follows OCFusion's pairwise head:
+    ``num_convs`` 3x3 convs, the last with stride 2, then two fcs; unlike
+    OCFusion the convs are group-normalised by default (REFINE's models use
+    GN throughout). Without it, joint training at mmdet's learning rate let
+    the logits grow to hundreds: the occlusion loss spiked above 500, and
+    under the global gradient clipping those steps shrank every other
+    head's update about 100-fold. SOE's confidence prior
+    ``O~(i, j) = s_i exp(-(O(i, j) - 1)^2 / sigma)`` is applied at fusion
+    (``REFINEFusionHead``), not here.
 
     Args:
         in_channels: channels of the mask features.
