@@ -1,0 +1,32 @@
+"""Train (or find) the shapes-pretrained ResNet in the user's cache.
+
+The shapes configs load ``mmrefine://shapes/<name>``; a training trains the
+weights itself when they are missing. Run this ahead of time to do it once,
+e.g. before a distributed run::
+
+    python tools/misc/pretrain_shapes_backbone.py resnet18
+"""
+import argparse
+import json
+
+from mmrefine.utils.shapes_pretrained_backbone import (RECIPES,
+                                                       ensure_shapes_pretrained)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('names', nargs='*', default=sorted(RECIPES),
+                        choices=sorted(RECIPES),
+                        help='pretrained backbones (default: all)')
+    for name in parser.parse_args().names:
+        path = ensure_shapes_pretrained(name)
+        with open(path[:-len('.pth')] + '.json') as f:
+            meta = json.load(f)
+        print(f'mmrefine://shapes/{name} -> {path}: held-out accuracy '
+              f'{100 * meta["holdout_accuracy"]:.1f} % '
+              f'({meta["num_holdout_crops"]} crops), trained in '
+              f'{meta["seconds"]} s')
+
+
+if __name__ == '__main__':
+    main()
