@@ -1,0 +1,46 @@
+"""tools/analysis_tools/gpu_check.sh on the CPU at toy sizes (--device cpu
+--quick): every step runs and writes its table."""
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_cpu_quick_run(run_cmd, tmp_path):
+    out = tmp_path / 'out'
+    run_cmd(['bash', 'tools/analysis_tools/gpu_check.sh', str(out), '--device',
+             'cpu', '--quick'],
+            env=dict(PYTHON=sys.executable, WORK=str(tmp_path / 'work')))
+    summary = (out / 'summary.md').read_text().splitlines()
+    assert [row.split('|')[1].strip() for row in summary[2:]] == [
+        'CUDA test set (pytest -m cuda)', 'RoIInlay benchmark',
+        'COCO-scale throughput'
+    ]
+    assert all(row.split('|')[2].strip() == '0' for row in summary[2:])
+    tests = (out / 'cuda_tests.log').read_text()
+    assert 'skipped' in tests and 'failed' not in tests
+    roi_inlay = (out / 'roi_inlay.md').read_text()
+    assert '| 20/16/40 |' in roi_inlay and 'holes RoIInlay' in roi_inlay
+    speed = json.loads((out / 'speed.json').read_text())
+    names = [osp.basename(m['config']) for m in speed['models']]
+    assert names == ['panoptic-fpn_r50_fpn_1x_coco.py',
+                     'refine_r50_fpn_gn_2x_coco.py', 'banet_r50_fpn_1x_coco.py']
+    for model in speed['models']:
+        assert model['infer_img_per_s'] > 0 and model['train_img_per_s'] > 0
+    assert 'train img/s' in (out / 'speed.txt').read_text()
+
+
+def test_bad_arguments_are_named(run_cmd, tmp_path):
+    import subprocess
+    for args, message in ((['--device', 'tpu'], '--device tpu'),
+                          (['--refine', 'missing.py'], 'missing.py'),
+                          (['--fast'], 'unknown argument --fast')):
+        proc = subprocess.run(
+            ['bash', 'tools/analysis_tools/gpu_check.sh', str(tmp_path), *args],
+            cwd=REPO, capture_output=True, text=True, env=dict(os.environ))
+        assert proc.returncode == 2 and message in proc.stderr
