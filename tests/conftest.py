@@ -30,7 +30,7 @@ def leaf_copy(tensor, device=None, dtype=None):
 
 @pytest.fixture(name='leaf_copy', scope='session')
 def leaf_copy_fixture():
-    """:func:`leaf_copy` for the tests (``leaf_copy(tensor, device, dtype)``)."""
+    """:func:`leaf_copy` as a fixture: ``leaf_copy(tensor, device, dtype)``."""
     return leaf_copy
 
 

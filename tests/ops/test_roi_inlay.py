@@ -13,6 +13,7 @@ from mmrefine.ops.roi_inlay import RoIInlayFunction, ext_module
 # The package attribute roi_inlay is the function; this is the module.
 roi_inlay_module = importlib.import_module('mmrefine.ops.roi_inlay')
 
+
 @pytest.fixture
 def extension():
     """The compiled op; a missing build fails unless deliberately skipped."""
@@ -239,7 +240,7 @@ def test_device_matches_cpu(extension, leaf_copy, device, aligned, dtype):
     results = []
     for run_device in ('cpu', device):
         # Geometry from float32 RoIs on both devices, so coverage agrees.
-        # A fresh leaf per run: feats.to('cpu', torch.float32) would be feats.
+        # A fresh leaf per run (feats.to('cpu', torch.float32) is feats).
         x = leaf_copy(feats, run_device, dtype)
         out = extension(x, rois.to(run_device, dtype),
                         (num_imgs, height, width), 0.5, aligned)
@@ -261,7 +262,7 @@ def test_cuda_matches_reference_in_float64(extension, leaf_copy, aligned):
     num_imgs, height, width = 3, 70, 90
     rois = random_rois(60, num_imgs, height, width, 0.5, generator,
                        torch.float64)
-    rois[:4, 3:] = rois[:4, 1:3] + 150  # bins of ~10 pixels (28 x 28)
+    rois[:4, 3:] = rois[:4, 1:3] + 150  # 75 pixels wide: bins of 7-11 pixels
     feats = torch.randn(60, 9, 7, 11, generator=generator,
                         dtype=torch.float64)
     grad = torch.randn(num_imgs, 9, height, width, generator=generator,
@@ -274,7 +275,8 @@ def test_cuda_matches_reference_in_float64(extension, leaf_copy, aligned):
         out.backward(grad.to(device))
         results.append((out.cpu(), x.grad.cpu()))
     for out, x_grad in results[1:]:
-        torch.testing.assert_close(out, results[0][0], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(out, results[0][0], rtol=1e-12,
+                                   atol=1e-12)
         torch.testing.assert_close(x_grad, results[0][1], rtol=1e-12,
                                    atol=1e-12)
 
@@ -309,7 +311,7 @@ def test_cuda_errors(extension):
     rois = torch.tensor([[0., 0, 0, 4, 4], [1, 0, 0, 4, 4]], device='cuda')
     with pytest.raises(ValueError, match=r'rois\[1\] has batch index 1.0'):
         extension(feats, rois, (1, 8, 8), 1.0, True)
-    with pytest.raises(ValueError, match='must be on the device of roi_feats'):
+    with pytest.raises(ValueError, match='on the device of roi_feats'):
         extension(feats, rois.cpu(), (2, 8, 8), 1.0, True)
     rois[0, 1] = float('nan')
     with pytest.raises(ValueError, match='is not finite'):

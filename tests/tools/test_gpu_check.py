@@ -3,6 +3,7 @@
 import json
 import os
 import os.path as osp
+import subprocess
 import sys
 
 import pytest
@@ -13,8 +14,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def test_cpu_quick_run(run_cmd, tmp_path):
     out = tmp_path / 'out'
-    run_cmd(['bash', 'tools/analysis_tools/gpu_check.sh', str(out), '--device',
-             'cpu', '--quick'],
+    run_cmd(['bash', 'tools/analysis_tools/gpu_check.sh', str(out),
+             '--device', 'cpu', '--quick'],
             env=dict(PYTHON=sys.executable, WORK=str(tmp_path / 'work')))
     summary = (out / 'summary.md').read_text().splitlines()
     assert [row.split('|')[1].strip() for row in summary[2:]] == [
@@ -28,19 +29,22 @@ def test_cpu_quick_run(run_cmd, tmp_path):
     assert '| 20/16/40 |' in roi_inlay and 'holes RoIInlay' in roi_inlay
     speed = json.loads((out / 'speed.json').read_text())
     names = [osp.basename(m['config']) for m in speed['models']]
-    assert names == ['panoptic-fpn_r50_fpn_1x_coco.py',
-                     'refine_r50_fpn_gn_2x_coco.py', 'banet_r50_fpn_1x_coco.py']
+    assert names == [
+        'panoptic-fpn_r50_fpn_1x_coco.py', 'refine_r50_fpn_gn_2x_coco.py',
+        'banet_r50_fpn_1x_coco.py'
+    ]
     for model in speed['models']:
         assert model['infer_img_per_s'] > 0 and model['train_img_per_s'] > 0
     assert 'train img/s' in (out / 'speed.txt').read_text()
 
 
-def test_bad_arguments_are_named(run_cmd, tmp_path):
-    import subprocess
+def test_bad_arguments_are_named(tmp_path):
     for args, message in ((['--device', 'tpu'], '--device tpu'),
                           (['--refine', 'missing.py'], 'missing.py'),
+                          (['--steps', 'tests,bench'], 'bench is not one of'),
                           (['--fast'], 'unknown argument --fast')):
         proc = subprocess.run(
-            ['bash', 'tools/analysis_tools/gpu_check.sh', str(tmp_path), *args],
+            ['bash', 'tools/analysis_tools/gpu_check.sh',
+             str(tmp_path), *args],
             cwd=REPO, capture_output=True, text=True, env=dict(os.environ))
         assert proc.returncode == 2 and message in proc.stderr

@@ -9,7 +9,8 @@ head's RoIAlign output), so boxes larger than that are upsampled.
 
 First, per device other than the CPU, a float64 check at every setting (8
 channels): the device's forward and backward against the CPU extension and
-the PyTorch reference; the run stops if they differ by more than 1e-10.
+the PyTorch reference; the run stops if they differ by more than 1e-10
+(``--check-only``: nothing more).
 
 Then it prints, per device, the best-of-``--repeat`` times of the forward,
 the backward (gradient w.r.t. the RoI features) and forward + backward of the
@@ -30,8 +31,8 @@ makes them cheaper for every operator alike.
 
 Example::
 
-    python tools/analysis_tools/benchmark_roi_inlay.py            # ~10 min on 2 cores
-    python tools/analysis_tools/benchmark_roi_inlay.py --quick    # ~3 min
+    python tools/analysis_tools/benchmark_roi_inlay.py  # ~10 min on 2 cores
+    python tools/analysis_tools/benchmark_roi_inlay.py --quick  # ~3 min
     python tools/analysis_tools/benchmark_roi_inlay.py --devices cuda
     THP_MEM_ALLOC_ENABLE=1 python tools/analysis_tools/benchmark_roi_inlay.py
 """
@@ -76,6 +77,10 @@ def parse_args(argv=None):
         '--quick',
         action='store_true',
         help='--repeat 1 --warmup 0 (one timed run after a global warm-up)')
+    parser.add_argument(
+        '--check-only',
+        action='store_true',
+        help='only the float64 check of the devices other than the CPU')
     parser.add_argument(
         '--copy-bytes',
         type=int,
@@ -215,14 +220,14 @@ def max_errors(device, setting, args, generator):
     from the CPU extension's and the reference's, at one setting."""
     num_objects, object_size, output_size = map(int, setting.split('/'))
     feats, rois = make_inputs(num_objects, object_size, output_size,
-                              CHECK_CHANNELS, args.roi_size, 'cpu', generator,
-                              torch.float64)
+                              CHECK_CHANNELS, args.roi_size, 'cpu',
+                              generator, torch.float64)
     out_size = (1, output_size, output_size)
     grad = torch.randn(1, CHECK_CHANNELS, output_size, output_size,
                        generator=generator, dtype=torch.float64)
     results = []
-    for run_device, op in ((device, extension_inlay), ('cpu', extension_inlay),
-                           ('cpu', reference_inlay)):
+    for run_device, op in ((device, extension_inlay),
+                           ('cpu', extension_inlay), ('cpu', reference_inlay)):
         x = feats.to(run_device, copy=True).requires_grad_()
         out = op(x, rois.to(run_device), out_size)
         out.backward(grad.to(run_device))
@@ -269,8 +274,9 @@ def benchmark_device(device, args):
     copy = None
     if device == 'cuda':
         copy = copy_bandwidth(device, args.copy_bytes, args)
-        print(f'copy bandwidth (Tensor.copy_ of {args.copy_bytes / 2**30:g} '
-              f'GiB, bytes read + written): {copy / 1e9:.0f} GB/s')
+        print('copy bandwidth (Tensor.copy_ of '
+              f'{args.copy_bytes / 2**30:g} GiB, bytes read + written): '
+              f'{copy / 1e9:.0f} GB/s')
     print(f'{args.channels} channels, {args.roi_size}x{args.roi_size} RoI '
           f'features, float32, best of {args.repeat}, times in ms. "zeros" is '
           'torch.zeros of the output: allocating and clearing it, which every '
@@ -311,8 +317,8 @@ def benchmark_device(device, args):
                f'{holes_inlay:.1%} |')
         if device == 'cuda':
             kernels = best_time(
-                lambda: extension_kernels(roi_feats, rois, out_size), device,
-                args.repeat, args.warmup)
+                lambda: extension_kernels(roi_feats, rois, out_size),
+                device, args.repeat, args.warmup)
             times_row += f' {kernels * 1e3:.3f} |'
             traffic = (roi_feats.numel() + args.channels * output_size**2) * 4
             row += (f' {traffic / ext[0] / copy:.0%} | '
@@ -341,6 +347,8 @@ def main(argv=None):
     for device in devices:
         if device != 'cpu':
             check_device(device, args)
+    if args.check_only:
+        return
     for device in devices:
         benchmark_device(device, args)
 

@@ -27,9 +27,9 @@ optimizer state) plus the most memory a step of it allocated beyond what was
 allocated when the step began (``torch.cuda.max_memory_allocated``), so the
 other models held on the same device do not count.
 
-Example 1: REFINE and BANet against the stock PanopticFPN baseline on the shapes
-val split, each trained first with ``python tools/train.py CONFIG`` (which
-writes ``work_dirs/<config name>/iter_2000.pth``)::
+Example 1: REFINE and BANet against the stock PanopticFPN baseline on the
+shapes val split, each trained first with ``python tools/train.py CONFIG``
+(which writes ``work_dirs/<config name>/iter_2000.pth``)::
 
     OMP_NUM_THREADS=2 python tools/analysis_tools/benchmark_speed.py \\
         configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py:work_dirs/panoptic-fpn_r18_fpn_shapes/iter_2000.pth \\
@@ -217,7 +217,8 @@ def main(argv=None):
                                        step_bytes):
         res.update(infer_img_per_s=n / s, infer_images=n)
         if devices[0].type == 'cuda':
-            res.update(infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
+            res.update(
+                infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
 
     if args.train:
         steps, optimizers = [], []

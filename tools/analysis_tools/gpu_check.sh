@@ -22,15 +22,19 @@
 # first. Generated data goes to $WORK (default /tmp/mmrefine-gpu-check).
 #
 #   bash tools/analysis_tools/gpu_check.sh OUT [--device cpu] [--quick]
-#       [--baseline CONFIG] [--refine CONFIG] [--banet CONFIG]
+#       [--steps build,tests,roi_inlay,speed] [--baseline CONFIG]
+#       [--refine CONFIG] [--banet CONFIG]
 #
-# --device cpu --quick runs the same steps on the CPU at toy sizes: a check of
-# this script (the CUDA tests then skip, and no op is built).
+# --steps runs some of the steps (default all; speed needs roi_inlay's float64
+# check, which it then runs alone). --device cpu --quick runs the same steps
+# on the CPU at toy sizes: a check of this script (the CUDA tests then skip,
+# and no op is built).
 set -u
-OUT=${1:?usage: gpu_check.sh OUT [--device cpu] [--quick] [--baseline CONFIG] [--refine CONFIG] [--banet CONFIG]}
+OUT=${1:?usage: gpu_check.sh OUT [--device cpu] [--quick] [--steps LIST] [--baseline CONFIG] [--refine CONFIG] [--banet CONFIG]}
 shift
 DEVICE=cuda
 QUICK=0
+STEPS=build,tests,roi_inlay,speed
 BASELINE=configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py
 REFINE=configs/refine/refine_r50_fpn_gn_2x_coco.py
 BANET=configs/banet/banet_r50_fpn_1x_coco.py
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --device) DEVICE=${2:?--device needs cpu or cuda}; shift 2 ;;
         --quick) QUICK=1; shift ;;
+        --steps) STEPS=${2:?--steps needs a list}; shift 2 ;;
         --baseline) BASELINE=${2:?--baseline needs a config}; shift 2 ;;
         --refine) REFINE=${2:?--refine needs a config}; shift 2 ;;
         --banet) BANET=${2:?--banet needs a config}; shift 2 ;;
@@ -45,6 +50,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $DEVICE in cpu|cuda) ;; *) echo "gpu_check.sh: --device $DEVICE: expected cpu or cuda" >&2; exit 2 ;; esac
+for name in ${STEPS//,/ }; do
+    case $name in build|tests|roi_inlay|speed) ;;
+        *) echo "gpu_check.sh: --steps $STEPS: $name is not one of build, tests, roi_inlay, speed" >&2; exit 2 ;;
+    esac
+done
 for config in "$BASELINE" "$REFINE" "$BANET"; do
     [ -f "$config" ] || { echo "gpu_check.sh: config $config is not a file" >&2; exit 2; }
 done
@@ -57,6 +67,8 @@ SUMMARY=$OUT/summary.md
 echo "| step | exit status | seconds |" > "$SUMMARY"
 echo "|---|---|---|" >> "$SUMMARY"
 FAILED=0
+
+wanted() { [[ ,$STEPS, == *,$1,* ]]; }
 
 step() {  # step NAME LOG COMMAND...: run, log, record the status
     local name=$1 log=$2 start=$SECONDS status
@@ -115,19 +127,24 @@ speed() {
         cp "$WORK/speed/benchmark_speed.json" "$OUT/speed.json"
 }
 
-if [ "$DEVICE" = cuda ]; then
+if [ "$DEVICE" = cuda ] && wanted build; then
     step "build mmrefine's op with CUDA" build.log build_op || {
         echo "the op does not build or run on CUDA: stopping" >&2; exit 1; }
 fi
-step "CUDA test set (pytest -m cuda)" cuda_tests.log \
-    "$PY" -m pytest tests -m cuda -q -p no:cacheprovider
+if wanted tests; then
+    step "CUDA test set (pytest -m cuda)" cuda_tests.log \
+        "$PY" -m pytest tests -m cuda -q -p no:cacheprovider
+fi
 BENCH=(--devices "$DEVICE")
 [ $QUICK -eq 1 ] && BENCH+=(--quick --settings 10/8/40 20/16/40 --channels 8 --copy-bytes 1048576)
-if step "RoIInlay benchmark" roi_inlay.md \
-        "$PY" tools/analysis_tools/benchmark_roi_inlay.py "${BENCH[@]}"; then
-    step "COCO-scale throughput" speed.txt speed
-else
-    echo "| COCO-scale throughput | not run: the RoIInlay float64 check or benchmark failed | 0 |" >> "$SUMMARY"
+wanted roi_inlay || BENCH+=(--check-only)
+if wanted roi_inlay || wanted speed; then
+    if step "RoIInlay benchmark" roi_inlay.md \
+            "$PY" tools/analysis_tools/benchmark_roi_inlay.py "${BENCH[@]}"; then
+        wanted speed && step "COCO-scale throughput" speed.txt speed
+    elif wanted speed; then
+        echo "| COCO-scale throughput | not run: the RoIInlay float64 check or benchmark failed | 0 |" >> "$SUMMARY"
+    fi
 fi
 cat "$SUMMARY" >&2
 exit $FAILED

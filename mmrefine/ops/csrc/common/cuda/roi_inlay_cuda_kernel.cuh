@@ -35,11 +35,15 @@ namespace mmrefine {
 constexpr int kTileWidth = 32;  // one warp per tile row: uniform y taps
 constexpr int kTileHeight = THREADS_PER_BLOCK / kTileWidth;
 constexpr int kRoIsPerWord = 32;
+// Channels per forward thread: a tile's RoIs (bit set, geometry, taps) are
+// read once for this many channels, whose sums stay in registers.
 constexpr int kForwardChannels = 16;
-// Lattice points per thread in the backward: a block covers up to
-// kBackwardPoints * THREADS_PER_BLOCK points of an RoI.
+// Lattice points per backward thread (registers): a block covers up to
+// kBackwardMaxPoints points of an RoI.
 constexpr int kBackwardPoints = 4;
 constexpr int kBackwardMaxPoints = kBackwardPoints * THREADS_PER_BLOCK;
+// Pixel columns per backward strip, within the shared memory a block may use
+// without opting in.
 constexpr int kMaxStripWidth = 128;
 constexpr int kBackwardSharedBytes = 48 * 1024;
 
@@ -294,15 +298,17 @@ __global__ void roi_inlay_backward_cuda_kernel(
 #pragma unroll
     for (int n = 0; n < kBackwardPoints; ++n) point_sum[n] = acc_t(0);
     if (entry.batch >= 0) {
-      const int* rows_from = first_y + static_cast<int64_t>(k) * (roi_height + 1);
-      const int* cols_from = first_x + static_cast<int64_t>(k) * (roi_width + 1);
+      const int* rows_from =
+          first_y + static_cast<int64_t>(k) * (roi_height + 1);
+      const int* cols_from =
+          first_x + static_cast<int64_t>(k) * (roi_width + 1);
       const acc_t* t_y = lattice_y + static_cast<int64_t>(k) * height;
       const acc_t* t_x = lattice_x + static_cast<int64_t>(k) * width;
-      const int64_t map_offset = static_cast<int64_t>(entry.batch) * height * width;
+      const int64_t map_size = static_cast<int64_t>(height) * width;
       const scalar_t* grad_plane =
           grad_output + (static_cast<int64_t>(entry.batch) * channels + c) *
-                            height * width;
-      const acc_t* inv_plane = inv_count + map_offset;
+                            map_size;
+      const acc_t* inv_plane = inv_count + entry.batch * map_size;
       // Pixel columns whose lower tap is in [j0 - 1, j0 + num_cols - 1]: the
       // columns that feed this chunk's points.
       const int x_first = cols_from[max(j0 - 1, 0)];

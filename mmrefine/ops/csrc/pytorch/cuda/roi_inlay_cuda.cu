@@ -135,9 +135,10 @@ void roi_inlay_backward_cuda(const at::Tensor& grad_output,
   TORCH_CHECK(roi_height <= mmrefine::kBackwardMaxPoints,
               "roi_inlay on CUDA: the backward supports RoI features of at "
               "most ", mmrefine::kBackwardMaxPoints, " rows, got ", roi_height);
-  // A block holds kBackwardMaxPoints lattice points: whole rows of chunk_width.
-  const int chunk_width =
-      std::max(1, std::min(roi_width, mmrefine::kBackwardMaxPoints / roi_height));
+  // A block holds up to kBackwardMaxPoints lattice points: roi_height rows of
+  // chunk_width.
+  const int chunk_width = std::max(
+      1, std::min(roi_width, mmrefine::kBackwardMaxPoints / roi_height));
   const int64_t num_blocks = static_cast<int64_t>(num_rois) * channels *
                              ((roi_width + chunk_width - 1) / chunk_width);
 
@@ -166,7 +167,8 @@ void roi_inlay_backward_cuda(const at::Tensor& grad_output,
         const int strip_width = std::min<int64_t>(
             mmrefine::kMaxStripWidth,
             mmrefine::kBackwardSharedBytes / (2 * roi_height * sizeof(acc_t)));
-        const size_t shared_bytes = 2 * roi_height * strip_width * sizeof(acc_t);
+        const size_t shared_bytes =
+            2 * roi_height * strip_width * sizeof(acc_t);
         mmrefine::roi_inlay_backward_cuda_kernel<scalar_t>
             <<<GET_BLOCKS(num_blocks * THREADS_PER_BLOCK), THREADS_PER_BLOCK,
                shared_bytes, stream>>>(
