@@ -1,16 +1,49 @@
 """Shared fixtures: a tiny generated shapes data set and configs derived from
-the repository's configs that point at it."""
+the repository's configs that point at it; ``leaf_copy`` for moving inputs
+between devices; the ``cuda`` marker's skip without a GPU."""
 import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn', 'panoptic-fpn_r18_fpn_shapes.py')
 TINY_DATA = dict(num_train=6, num_val=3, img_size=(96, 96), min_instances=2,
                  max_instances=4, occlusion_rate=0.7, seed=3)
+
+
+def leaf_copy(tensor, device=None, dtype=None):
+    """A new leaf that requires grad, holding ``tensor``'s values on
+    ``device`` as ``dtype`` (each default: unchanged).
+
+    ``tensor.to(device, dtype).requires_grad_()`` is not that:
+    ``.to`` returns ``tensor`` itself when neither changes (so
+    ``requires_grad_`` changes the source), and a copy of a tensor that
+    requires grad is a non-leaf whose ``.grad`` stays None.
+    """
+    return tensor.detach().to(
+        device=device, dtype=dtype, copy=True).requires_grad_()
+
+
+@pytest.fixture(name='leaf_copy', scope='session')
+def leaf_copy_fixture():
+    """:func:`leaf_copy` as a fixture: ``leaf_copy(tensor, device, dtype)``."""
+    return leaf_copy
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` skip, with the reason, where CUDA is not
+    available; ``pytest -m cuda`` runs them all on a GPU machine."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(
+        reason='needs a CUDA GPU (torch.cuda.is_available() is False)')
+    for item in items:
+        if item.get_closest_marker('cuda') is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -13,9 +13,6 @@ from mmrefine.ops.roi_inlay import RoIInlayFunction, ext_module
 # The package attribute roi_inlay is the function; this is the module.
 roi_inlay_module = importlib.import_module('mmrefine.ops.roi_inlay')
 
-requires_cuda = pytest.mark.skipif(
-    not torch.cuda.is_available(), reason='needs a CUDA GPU')
-
 
 @pytest.fixture
 def extension():
@@ -228,30 +225,72 @@ def test_rois_that_cover_nothing_get_zero_grad(inlay):
 # -- CUDA ------------------------------------------------------------------------
 
 
-@requires_cuda
+@pytest.mark.parametrize('device', [
+    'cpu',  # the same path on the CPU: a second run agrees with the first
+    pytest.param('cuda', marks=pytest.mark.cuda)
+])
 @pytest.mark.parametrize('aligned', [True, False])
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.float16])
-def test_cuda_matches_cpu(extension, aligned, dtype):
+def test_device_matches_cpu(extension, leaf_copy, device, aligned, dtype):
     generator = torch.Generator().manual_seed(4)
     num_imgs, height, width = 2, 37, 45
     rois = random_rois(40, num_imgs, height, width, 0.5, generator)
     feats = torch.randn(40, 6, 7, 5, generator=generator)
     grad = torch.randn(num_imgs, 6, height, width, generator=generator)
     results = []
-    for device in ('cpu', 'cuda'):
+    for run_device in ('cpu', device):
         # Geometry from float32 RoIs on both devices, so coverage agrees.
-        x = feats.to(device, dtype).requires_grad_()
-        out = extension(x, rois.to(device, dtype), (num_imgs, height, width),
-                        0.5, aligned)
-        out.backward(grad.to(device, dtype))
+        # A fresh leaf per run (feats.to('cpu', torch.float32) is feats).
+        x = leaf_copy(feats, run_device, dtype)
+        out = extension(x, rois.to(run_device, dtype),
+                        (num_imgs, height, width), 0.5, aligned)
+        out.backward(grad.to(run_device, dtype))
         results.append((out.float().cpu(), x.grad.float().cpu()))
+    assert not feats.requires_grad
     tolerance = (dict(rtol=1e-2, atol=1e-2) if dtype == torch.float16 else
                  dict(rtol=1e-5, atol=1e-5))
     torch.testing.assert_close(results[1][0], results[0][0], **tolerance)
     torch.testing.assert_close(results[1][1], results[0][1], **tolerance)
 
 
-@requires_cuda
+@pytest.mark.cuda
+@pytest.mark.parametrize('aligned', [True, False])
+def test_cuda_matches_reference_in_float64(extension, leaf_copy, aligned):
+    """Exact geometry: CUDA == CPU extension == reference to rounding, for
+    RoIs of every kind, overlaps, several images and large bins."""
+    generator = torch.Generator().manual_seed(5)
+    num_imgs, height, width = 3, 70, 90
+    rois = random_rois(60, num_imgs, height, width, 0.5, generator,
+                       torch.float64)
+    rois[:4, 3:] = rois[:4, 1:3] + 150  # 75 pixels wide: bins of 7-11 pixels
+    feats = torch.randn(60, 9, 7, 11, generator=generator,
+                        dtype=torch.float64)
+    grad = torch.randn(num_imgs, 9, height, width, generator=generator,
+                       dtype=torch.float64)
+    results = []
+    for device, op in (('cpu', extension), ('cpu', roi_inlay_pytorch),
+                       ('cuda', extension)):
+        x = leaf_copy(feats, device)
+        out = op(x, rois.to(device), (num_imgs, height, width), 0.5, aligned)
+        out.backward(grad.to(device))
+        results.append((out.cpu(), x.grad.cpu()))
+    for out, x_grad in results[1:]:
+        torch.testing.assert_close(out, results[0][0], rtol=1e-12,
+                                   atol=1e-12)
+        torch.testing.assert_close(x_grad, results[0][1], rtol=1e-12,
+                                   atol=1e-12)
+
+
+@pytest.mark.cuda
+def test_cuda_forward_is_deterministic(extension):
+    generator = torch.Generator().manual_seed(6)
+    rois = random_rois(300, 2, 64, 80, 1.0, generator).cuda()
+    feats = torch.randn(300, 16, 14, 14, generator=generator).cuda()
+    outs = [extension(feats, rois, (2, 64, 80), 1.0, True) for _ in range(3)]
+    assert all(torch.equal(out, outs[0]) for out in outs[1:])
+
+
+@pytest.mark.cuda
 def test_cuda_gradcheck_and_empty(extension):
     rois = torch.tensor([[0., 0.5, 1, 5, 4], [1, 2, 0, 7, 6], [0, 3, 2, 6, 6]],
                         dtype=torch.float64, device='cuda')
@@ -264,6 +303,19 @@ def test_cuda_gradcheck_and_empty(extension):
     assert out.shape == (2, 2, 6, 7) and not out.any()
     out.sum().backward()
     assert empty.grad.shape == (0, 2, 3, 3)
+
+
+@pytest.mark.cuda
+def test_cuda_errors(extension):
+    feats = torch.randn(2, 3, 4, 4, device='cuda')
+    rois = torch.tensor([[0., 0, 0, 4, 4], [1, 0, 0, 4, 4]], device='cuda')
+    with pytest.raises(ValueError, match=r'rois\[1\] has batch index 1.0'):
+        extension(feats, rois, (1, 8, 8), 1.0, True)
+    with pytest.raises(ValueError, match='on the device of roi_feats'):
+        extension(feats, rois.cpu(), (2, 8, 8), 1.0, True)
+    rois[0, 1] = float('nan')
+    with pytest.raises(ValueError, match='is not finite'):
+        extension(feats, rois, (2, 8, 8), 1.0, True)
 
 
 # -- the pixel-centre convention, against mmcv's RoIAlign -----------------------

@@ -54,3 +54,19 @@ def test_module_and_errors():
         roi_upsample(feats, rois, (1, 4, 4), 0.5, False))
     with pytest.raises(ValueError, match='roi_upsample: rois.* batch index'):
         layer(feats, rois + torch.tensor([2., 0, 0, 0, 0]), (1, 4, 4))
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu(leaf_copy):
+    rois = torch.tensor([[0., 3.3, 2.1, 30.2, 17.9], [1, -4, 5, 12, 40],
+                         [0, 10, 10, 11, 11]], dtype=torch.float64)
+    feats = torch.randn(3, 2, 5, 4, dtype=torch.float64)
+    grad = torch.randn(2, 2, 12, 16, dtype=torch.float64)
+    results = []
+    for device in ('cpu', 'cuda'):
+        x = leaf_copy(feats, device)
+        out = roi_upsample(x, rois.to(device), (2, 12, 16), 0.5)
+        out.backward(grad.to(device))
+        results.append((out.cpu(), x.grad.cpu()))
+    torch.testing.assert_close(results[1][0], results[0][0])
+    torch.testing.assert_close(results[1][1], results[0][1])

@@ -7,13 +7,23 @@ of the output map at a random place inside it (``spatial_scale`` 1, one
 image); its features are ``--roi-size`` x ``--roi-size`` (default 28, the mask
 head's RoIAlign output), so boxes larger than that are upsampled.
 
-Prints, per device, the best-of-``--repeat`` times of the forward, the
-backward (gradient w.r.t. the RoI features) and forward + backward of the
-compiled extension, the PyTorch reference and RoIUpsample, the speed-ups of the
-extension, and the "holes": the fraction of the pixels inside the boxes that
-an operator leaves at 0 when every RoI feature is 1. On CUDA it also reports the
-forward's memory traffic (RoI features read + output written) per second, as a
-fraction of the device's peak bandwidth.
+First, per device other than the CPU, a float64 check at every setting (8
+channels): the device's forward and backward against the CPU extension and
+the PyTorch reference; the run stops if they differ by more than 1e-10
+(``--check-only``: nothing more).
+
+Then it prints, per device, the best-of-``--repeat`` times of the forward,
+the backward (gradient w.r.t. the RoI features) and forward + backward of the
+compiled extension, the PyTorch reference and RoIUpsample (mmcv's RoIAlign
+kernels), the speed-ups of the extension, and the "holes": the fraction of
+the pixels inside the boxes that an operator leaves at 0 when every RoI
+feature is 1. On CUDA it also measures, in the same run, the device's copy
+bandwidth (``Tensor.copy_`` of 1 GiB, bytes read + written per second) and
+reports the forward's share of it: the RoI features read and the output
+written once, per second, over the copy bandwidth, for the operator as called
+(argument checks included: one device synchronisation) and for its kernels
+alone (``mmrefine._ext.roi_inlay_forward`` into an allocated output); and the
+backward / forward ratio.
 
 On the CPU, most of the time of torch.zeros(output) goes to page faults;
 THP_MEM_ALLOC_ENABLE=1 (a PyTorch switch: huge pages for large CPU tensors)
@@ -21,8 +31,9 @@ makes them cheaper for every operator alike.
 
 Example::
 
-    python tools/analysis_tools/benchmark_roi_inlay.py            # ~10 min on 2 cores
-    python tools/analysis_tools/benchmark_roi_inlay.py --quick    # ~3 min
+    python tools/analysis_tools/benchmark_roi_inlay.py  # ~10 min on 2 cores
+    python tools/analysis_tools/benchmark_roi_inlay.py --quick  # ~3 min
+    python tools/analysis_tools/benchmark_roi_inlay.py --devices cuda
     THP_MEM_ALLOC_ENABLE=1 python tools/analysis_tools/benchmark_roi_inlay.py
 """
 import argparse
@@ -31,14 +42,19 @@ import time
 
 import torch
 
-from mmrefine.ops import roi_inlay_pytorch, roi_upsample
+from mmrefine.ops import roi_inlay_pytorch
 from mmrefine.ops.roi_inlay import RoIInlayFunction, ext_module
+from mmrefine.ops.roi_upsample import roi_upsample
 
 TABLE5_SETTINGS = ('50/28/300', '100/28/300', '100/28/800', '100/56/300',
                    '100/128/300')
+# float64 agreement required before anything is timed
+CHECK_TOLERANCE = 1e-10
+CHECK_CHANNELS = 8
+COPY_BYTES = 1 << 30
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--settings',
@@ -62,33 +78,53 @@ def parse_args():
         action='store_true',
         help='--repeat 1 --warmup 0 (one timed run after a global warm-up)')
     parser.add_argument(
-        '--peak-bandwidth',
-        type=float,
-        default=None,
-        help='device peak memory bandwidth in GB/s (default: from the device '
-        'properties)')
+        '--check-only',
+        action='store_true',
+        help='only the float64 check of the devices other than the CPU')
+    parser.add_argument(
+        '--copy-bytes',
+        type=int,
+        default=COPY_BYTES,
+        help='size of the buffer copied to measure the copy bandwidth')
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    for setting in args.settings:
+        try:
+            values = [int(v) for v in setting.split('/')]
+        except ValueError:
+            values = []
+        if len(values) != 3 or min(values) < 1:
+            parser.error(f'--settings {setting!r}: expected objects/object '
+                         'size/output size, three integers >= 1')
     if args.quick:
         args.repeat, args.warmup = 1, 0
     return args
 
 
 def make_inputs(num_objects, object_size, output_size, channels, roi_size,
-                device, generator):
+                device, generator, dtype=torch.float32):
     corner = torch.rand(
         num_objects, 2, generator=generator) * (output_size - object_size)
     rois = torch.cat([
         torch.zeros(num_objects, 1), corner, corner + object_size
-    ], dim=1).to(device)
+    ], dim=1).to(device, dtype)
     roi_feats = torch.randn(
         num_objects, channels, roi_size, roi_size,
-        generator=generator).to(device)
+        generator=generator).to(device, dtype)
     return roi_feats, rois
 
 
 def extension_inlay(roi_feats, rois, out_size):
     return RoIInlayFunction.apply(roi_feats, rois, out_size, 1.0, True)
+
+
+def extension_kernels(roi_feats, rois, out_size):
+    """The compiled forward alone: no argument checks, no autograd."""
+    output = roi_feats.new_empty((out_size[0], roi_feats.size(1),
+                                  *out_size[1:]))
+    ext_module.roi_inlay_forward(
+        roi_feats, rois, output, spatial_scale=1.0, aligned=True)
+    return output
 
 
 def reference_inlay(roi_feats, rois, out_size):
@@ -159,7 +195,8 @@ def inside_mask(rois, out_size):
 
 
 def hole_fractions(rois, out_size, roi_size):
-    """Fraction of the pixels inside the boxes an operator leaves at 0."""
+    """Fraction of the pixels inside the boxes that RoIInlay and RoIUpsample
+    leave at 0."""
     ones = torch.ones(
         rois.size(0), 1, roi_size, roi_size, device=rois.device)
     inside = inside_mask(rois, out_size)
@@ -169,15 +206,56 @@ def hole_fractions(rois, out_size, roi_size):
     return [float(hole.sum()) / float(inside.sum()) for hole in holes]
 
 
-def peak_bandwidth(args):
-    if args.peak_bandwidth is not None:
-        return args.peak_bandwidth * 1e9
-    props = torch.cuda.get_device_properties(0)
-    clock_khz = getattr(props, 'memory_clock_rate', None)
-    bus_bits = getattr(props, 'memory_bus_width', None)
-    if not clock_khz or not bus_bits:
-        return None
-    return 2 * clock_khz * 1e3 * bus_bits / 8  # double data rate
+def copy_bandwidth(device, num_bytes, args):
+    """Bytes read + written per second by ``Tensor.copy_`` on the device."""
+    src = torch.ones(num_bytes // 4, device=device)
+    dst = torch.empty_like(src)
+    seconds = best_time(lambda: dst.copy_(src), device, max(args.repeat, 3),
+                        max(args.warmup, 1))
+    return 2 * num_bytes / seconds
+
+
+def max_errors(device, setting, args, generator):
+    """Largest differences, float64, of the device's forward and backward
+    from the CPU extension's and the reference's, at one setting."""
+    num_objects, object_size, output_size = map(int, setting.split('/'))
+    feats, rois = make_inputs(num_objects, object_size, output_size,
+                              CHECK_CHANNELS, args.roi_size, 'cpu',
+                              generator, torch.float64)
+    out_size = (1, output_size, output_size)
+    grad = torch.randn(1, CHECK_CHANNELS, output_size, output_size,
+                       generator=generator, dtype=torch.float64)
+    results = []
+    for run_device, op in ((device, extension_inlay),
+                           ('cpu', extension_inlay), ('cpu', reference_inlay)):
+        x = feats.to(run_device, copy=True).requires_grad_()
+        out = op(x, rois.to(run_device), out_size)
+        out.backward(grad.to(run_device))
+        results.append((out.detach().cpu(), x.grad.cpu()))
+    return [
+        max(float((a - b).abs().max()) for a, b in zip(results[0], other))
+        for other in results[1:]
+    ]
+
+
+def check_device(device, args):
+    """Stop the run unless ``device`` agrees with the CPU in float64."""
+    generator = torch.Generator().manual_seed(args.seed)
+    print(f'\n## {device}: float64 check against the CPU ({CHECK_CHANNELS} '
+          'channels, forward and backward)\n')
+    print('| objects/size/output | max diff to CPU extension | max diff to '
+          'reference |')
+    print('|---|---|---|')
+    failed = []
+    for setting in args.settings:
+        errors = max_errors(device, setting, args, generator)
+        print(f'| {setting} | ' + ' | '.join(f'{e:.1e}' for e in errors) +
+              ' |', flush=True)
+        if max(errors) > CHECK_TOLERANCE:
+            failed.append(setting)
+    if failed:
+        raise SystemExit(f'{device} differs from the CPU by more than '
+                         f'{CHECK_TOLERANCE} at {failed}: nothing timed')
 
 
 def benchmark_device(device, args):
@@ -186,12 +264,19 @@ def benchmark_device(device, args):
     # lazy initialisations are not part of the timings.
     feats, rois = make_inputs(4, 8, 32, 8, args.roi_size, device, generator)
     for op in (extension_inlay, reference_inlay, upsample):
-        op(feats.requires_grad_(), rois, (1, 32, 32)).sum().backward()
+        op(feats.detach().requires_grad_(), rois,
+           (1, 32, 32)).sum().backward()
 
     thp = os.environ.get('THP_MEM_ALLOC_ENABLE', '0')
     print(f'\n## {device}: ' + (
         torch.cuda.get_device_name(0) if device == 'cuda' else
         f'{torch.get_num_threads()} threads, THP_MEM_ALLOC_ENABLE={thp}'))
+    copy = None
+    if device == 'cuda':
+        copy = copy_bandwidth(device, args.copy_bytes, args)
+        print('copy bandwidth (Tensor.copy_ of '
+              f'{args.copy_bytes / 2**30:g} GiB, bytes read + written): '
+              f'{copy / 1e9:.0f} GB/s')
     print(f'{args.channels} channels, {args.roi_size}x{args.roi_size} RoI '
           f'features, float32, best of {args.repeat}, times in ms. "zeros" is '
           'torch.zeros of the output: allocating and clearing it, which every '
@@ -201,11 +286,12 @@ def benchmark_device(device, args):
                     'RoIUpsample fwd | RoIUpsample bwd | RoIUpsample fwd+bwd |')
     ratios_header = ('| objects/size/output | ref/ext fwd | ref/ext bwd | '
                      'ref/ext fwd+bwd | RoIUpsample/ext fwd | RoIUpsample/ext '
-                     'bwd | RoIUpsample/ext fwd+bwd | holes RoIUpsample | '
-                     'holes RoIInlay |')
+                     'bwd | RoIUpsample/ext fwd+bwd | ext bwd/fwd | holes '
+                     'RoIUpsample | holes RoIInlay |')
     if device == 'cuda':
-        ratios_header += ' ext fwd GB/s (of peak) |'
-    peak = peak_bandwidth(args) if device == 'cuda' else None
+        times_header += ' ext fwd kernels |'
+        ratios_header += (' ext fwd share of copy bandwidth | ext fwd '
+                          'kernels share |')
     times_rows, ratio_rows = [], []
     for setting in args.settings:
         num_objects, object_size, output_size = map(int, setting.split('/'))
@@ -222,19 +308,24 @@ def benchmark_device(device, args):
             for op in (extension_inlay, reference_inlay, upsample))
         holes_inlay, holes_upsample = hole_fractions(rois, out_size,
                                                      args.roi_size)
-        times_rows.append(f'| {setting} | {zeros * 1e3:.1f} | ' + ' | '.join(
-            f'{t * 1e3:.1f}' for t in (*ext, *ref, *ups)) + ' |')
+        times_row = f'| {setting} | {zeros * 1e3:.3f} | ' + ' | '.join(
+            f'{t * 1e3:.3f}' for t in (*ext, *ref, *ups)) + ' |'
         row = (f'| {setting} | ' +
                ' | '.join(f'{r / e:.1f}' for r, e in zip(ref, ext)) + ' | ' +
                ' | '.join(f'{u / e:.2f}' for u, e in zip(ups, ext)) +
-               f' | {holes_upsample:.1%} | {holes_inlay:.1%} |')
+               f' | {ext[1] / ext[0]:.2f} | {holes_upsample:.1%} | '
+               f'{holes_inlay:.1%} |')
         if device == 'cuda':
+            kernels = best_time(
+                lambda: extension_kernels(roi_feats, rois, out_size),
+                device, args.repeat, args.warmup)
+            times_row += f' {kernels * 1e3:.3f} |'
             traffic = (roi_feats.numel() + args.channels * output_size**2) * 4
-            bandwidth = traffic / ext[0]
-            share = f' ({bandwidth / peak:.0%})' if peak else ''
-            row += f' {bandwidth / 1e9:.0f}{share} |'
+            row += (f' {traffic / ext[0] / copy:.0%} | '
+                    f'{traffic / kernels / copy:.0%} |')
+        times_rows.append(times_row)
         ratio_rows.append(row)
-        print(times_rows[-1], flush=True)  # progress
+        print(times_row, flush=True)  # progress
     for header, rows in ((times_header, times_rows),
                          (ratios_header, ratio_rows)):
         print('\n' + header)
@@ -242,15 +333,23 @@ def benchmark_device(device, args):
         print('\n'.join(rows))
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if ext_module is None:
         raise SystemExit('mmrefine._ext is not built: run `pip install '
                          '--no-build-isolation -e .` first')
+    devices = []
     for device in args.devices:
         if device == 'cuda' and not torch.cuda.is_available():
             print('\n## cuda: skipped, no GPU visible')
-            continue
+        else:
+            devices.append(device)
+    for device in devices:
+        if device != 'cpu':
+            check_device(device, args)
+    if args.check_only:
+        return
+    for device in devices:
         benchmark_device(device, args)
 
 

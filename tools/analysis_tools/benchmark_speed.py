@@ -20,15 +20,38 @@ do not compete with the models for the CPU. Prints, per model, images per
 second and the ratio to the first model; writes them to
 ``<work-dir>/benchmark_speed.json``. Threads: set ``OMP_NUM_THREADS``.
 
-Example: REFINE and BANet against the stock PanopticFPN baseline on the shapes
-val split, each trained first with ``python tools/train.py CONFIG`` (which
-writes ``work_dirs/<config name>/iter_2000.pth``)::
+``--device`` puts every model on that device (default: mmengine's choice,
+CUDA when available). On CUDA it also reports each model's peak memory, as if
+it ran alone: its resident tensors (parameters, buffers and, in training, the
+optimizer state) plus the most memory a step of it allocated beyond what was
+allocated when the step began (``torch.cuda.max_memory_allocated``), so the
+other models held on the same device do not count.
+
+Example 1: REFINE and BANet against the stock PanopticFPN baseline on the
+shapes val split, each trained first with ``python tools/train.py CONFIG``
+(which writes ``work_dirs/<config name>/iter_2000.pth``)::
 
     OMP_NUM_THREADS=2 python tools/analysis_tools/benchmark_speed.py \\
         configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py:work_dirs/panoptic-fpn_r18_fpn_shapes/iter_2000.pth \\
         configs/refine/refine_r18_fpn_shapes.py:work_dirs/refine_r18_fpn_shapes/iter_2000.pth \\
         configs/banet/banet_r18_fpn_shapes.py:work_dirs/banet_r18_fpn_shapes/iter_2000.pth \\
         --num-images 100 --train --train-iters 20
+
+Example 2: the COCO R-50 models at 800 x 1333 on a GPU, random weights, on a
+shapes data set written at that size (COCO's pipelines, 2 images per training
+step)::
+
+    python tools/dataset_converters/create_shapes_panoptic.py /tmp/shapes800 \\
+        --num-train 8 --num-val 8 --img-size 800 1333 --min-instances 4 \\
+        --max-instances 10
+    python tools/analysis_tools/benchmark_speed.py \\
+        configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py \\
+        configs/refine/refine_r50_fpn_gn_2x_coco.py \\
+        configs/banet/banet_r50_fpn_1x_coco.py --device cuda --train \\
+        --cfg-options train_dataloader.dataset.type=ShapesPanopticDataset \\
+        train_dataloader.dataset.data_root=/tmp/shapes800/ \\
+        test_dataloader.dataset.type=ShapesPanopticDataset \\
+        test_dataloader.dataset.data_root=/tmp/shapes800/
 """
 import argparse
 import json
@@ -36,7 +59,7 @@ import os
 import os.path as osp
 import re
 import time
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
@@ -77,6 +100,9 @@ def parse_args(argv=None):
                         help='timed training steps per model')
     parser.add_argument('--train-warmup', type=int, default=3,
                         help='untimed training steps per model first')
+    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
+                        help='the models\' device (default: mmengine\'s '
+                        'choice, CUDA when available)')
     parser.add_argument('--work-dir', default='work_dirs/benchmark_speed',
                         help='the runners\' work dirs and the results file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -88,6 +114,8 @@ def parse_args(argv=None):
     for name in ('warmup', 'train_warmup'):
         if getattr(args, name) < 0:
             parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 0')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: torch.cuda.is_available() is False')
     try:
         args.models = [parse_spec(m) for m in args.models]
     except ValueError as e:
@@ -123,62 +151,91 @@ def endless(loader) -> Iterator[dict]:
         yield from loader
 
 
-def timed(step, batch, device: torch.device) -> float:
-    """Seconds of ``step(batch)``."""
+def timed(step, batch, device: torch.device) -> Tuple[float, int]:
+    """Seconds of ``step(batch)`` and, on CUDA, the most bytes it allocated
+    beyond those allocated when it began (0 elsewhere)."""
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        allocated = torch.cuda.memory_allocated(device)
     start = time.perf_counter()
     step(batch)
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if device.type != 'cuda':
+        return seconds, 0
+    return seconds, torch.cuda.max_memory_allocated(device) - allocated
+
+
+def resident_bytes(model: torch.nn.Module, optimizer=None) -> int:
+    """Bytes of the model's parameters and buffers and of the optimizer's
+    state tensors."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    if optimizer is not None:
+        tensors += [v for state in optimizer.state.values()
+                    for v in state.values() if isinstance(v, torch.Tensor)]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
 def round_robin(steps: List, batches: List[Iterator[dict]], warmup: int,
                 rounds: int, devices: List[torch.device]):
-    """(seconds, images) per model over ``rounds`` timed rounds after
-    ``warmup`` untimed ones; round r starts at model r mod M."""
+    """(seconds, images, peak step bytes) per model over ``rounds`` timed
+    rounds after ``warmup`` untimed ones; round r starts at model r mod M."""
     num = len(steps)
-    seconds, images = [0.0] * num, [0] * num
+    seconds, images, step_bytes = [0.0] * num, [0] * num, [0] * num
     for r in range(warmup + rounds):
         for k in range(num):
             i = (r + k) % num
             batch = next(batches[i])  # loading is not timed
-            t = timed(steps[i], batch, devices[i])
+            t, extra = timed(steps[i], batch, devices[i])
+            step_bytes[i] = max(step_bytes[i], extra)
             if r >= warmup:
                 seconds[i] += t
                 images[i] += len(batch['inputs'])
-    return seconds, images
+    return seconds, images, step_bytes
 
 
 def main(argv=None):
     args = parse_args(argv)
     runners = [build_runner(k, spec, args) for k, spec in enumerate(args.models)]
     models = [runner.model for runner in runners]
+    if args.device is not None:
+        for model in models:
+            model.to(args.device)
     devices = [next(model.parameters()).device for model in models]
     results = [dict(config=spec.config, checkpoint=spec.checkpoint) for spec in args.models]
 
     for model in models:
         model.eval()
     with torch.no_grad():
-        seconds, images = round_robin(
+        seconds, images, step_bytes = round_robin(
             [model.test_step for model in models],
             [endless(runner.test_dataloader) for runner in runners],
             args.warmup, args.num_images, devices)
-    for res, s, n in zip(results, seconds, images):
+    for res, model, s, n, extra in zip(results, models, seconds, images,
+                                       step_bytes):
         res.update(infer_img_per_s=n / s, infer_images=n)
+        if devices[0].type == 'cuda':
+            res.update(
+                infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
 
     if args.train:
-        steps = []
+        steps, optimizers = [], []
         for runner, model in zip(runners, models):
             optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+            optimizers.append(optim_wrapper.optimizer)
             model.train()
             steps.append(lambda batch, m=model, o=optim_wrapper: m.train_step(batch, o))
-        seconds, images = round_robin(
+        seconds, images, step_bytes = round_robin(
             steps, [endless(runner.train_dataloader) for runner in runners],
             args.train_warmup, args.train_iters, devices)
-        for res, s, n in zip(results, seconds, images):
+        for res, model, optimizer, s, n, extra in zip(
+                results, models, optimizers, seconds, images, step_bytes):
             res.update(train_img_per_s=n / s, train_images=n)
+            if devices[0].type == 'cuda':
+                res.update(train_peak_mib=(resident_bytes(model, optimizer) +
+                                           extra) / 2**20)
 
     print_table(results, args)
     os.makedirs(args.work_dir, exist_ok=True)
@@ -196,6 +253,8 @@ def print_table(results: List[dict], args) -> None:
     columns = [('infer img/s', 'infer_img_per_s')]
     if args.train:
         columns.append(('train img/s', 'train_img_per_s'))
+    memory = [key for key in ('infer_peak_mib', 'train_peak_mib')
+              if key in results[0]]
     names = [osp.splitext(osp.basename(r['config']))[0] for r in results]
     weights = [osp.basename(r['checkpoint']) if r['checkpoint'] else 'random' for r in results]
     width = max(len(n) for n in names + ['config'])
@@ -207,11 +266,15 @@ def print_table(results: List[dict], args) -> None:
     header = f'{"config":<{width}}  {"weights":<{wwidth}}'
     for title, _ in columns:
         header += f'  {title:>11}  {"ratio":>5}'
+    for key in memory:
+        header += f'  {key.split("_")[0] + " MiB":>10}'
     print(header)
     for name, weight, res in zip(names, weights, results):
         row = f'{name:<{width}}  {weight:<{wwidth}}'
         for _, key in columns:
             row += f'  {res[key]:11.2f}  {res[key] / results[0][key]:5.2f}'
+        for key in memory:
+            row += f'  {res[key]:10.0f}'
         print(row)
 
 

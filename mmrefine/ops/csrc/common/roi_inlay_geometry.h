@@ -99,14 +99,19 @@ MMREFINE_HOST_DEVICE RoIInlayAxis<T> roi_inlay_axis(T c1, T c2,
   return axis;
 }
 
-// Only valid for begin <= p < end (then bin > 0).
+// Lattice coordinate t of pixel p, clamped to [0, points - 1]. Only valid for
+// begin <= p < end (then bin > 0).
 template <typename T>
-MMREFINE_HOST_DEVICE RoIInlayTap<T> roi_inlay_tap(const RoIInlayAxis<T>& axis,
-                                                  int p) {
-  T t = (T(p) - axis.start) / axis.bin - T(0.5);
+MMREFINE_HOST_DEVICE T roi_inlay_lattice(const RoIInlayAxis<T>& axis, int p) {
+  const T t = (T(p) - axis.start) / axis.bin - T(0.5);
   const T last = T(axis.points - 1);
-  t = t > T(0) ? t : T(0);
-  t = t < last ? t : last;
+  const T above = t > T(0) ? t : T(0);
+  return above < last ? above : last;
+}
+
+// The taps of lattice coordinate t (t is non-decreasing in p, and so is low).
+template <typename T>
+MMREFINE_HOST_DEVICE RoIInlayTap<T> roi_inlay_tap(T t) {
   RoIInlayTap<T> tap;
   tap.low = static_cast<int>(t);
   tap.w_high = t - T(tap.low);
@@ -114,13 +119,10 @@ MMREFINE_HOST_DEVICE RoIInlayTap<T> roi_inlay_tap(const RoIInlayAxis<T>& axis,
   return tap;
 }
 
-// Weight of sampling point i in pixel p's value (0 unless i is one of its two
-// nearest points); used by the CUDA backward, which gathers per point.
 template <typename T>
-MMREFINE_HOST_DEVICE T roi_inlay_point_weight(const RoIInlayAxis<T>& axis,
-                                              int p, int i) {
-  const RoIInlayTap<T> tap = roi_inlay_tap(axis, p);
-  return tap.low == i ? tap.w_low : (tap.low + 1 == i ? tap.w_high : T(0));
+MMREFINE_HOST_DEVICE RoIInlayTap<T> roi_inlay_tap(const RoIInlayAxis<T>& axis,
+                                                  int p) {
+  return roi_inlay_tap(roi_inlay_lattice(axis, p));
 }
 
 // The image an RoI belongs to, or -1 when its index is not in [0, num_imgs).
