@@ -1,3 +1,7 @@
 from .checkpoint_safe_globals import register_checkpoint_safe_globals
+from .result_grid import ResultGrid, format_mean_std, load_grids
 
-__all__ = ['register_checkpoint_safe_globals']
+__all__ = [
+    'register_checkpoint_safe_globals', 'ResultGrid', 'format_mean_std',
+    'load_grids'
+]

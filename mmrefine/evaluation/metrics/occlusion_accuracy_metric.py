@@ -234,7 +234,10 @@ class OcclusionAccuracyMetric(BaseMetric):
                 judged = len(lacking) == 1 and not own[lacking[0]].any() \
                     and 2 * taken > region.sum()
             correct = judged and held[top] > held[bottom]
-            scores.append((top, bottom, judged, correct, bool(lacking)))
+            # Python bools: the counts must be ints, which mmengine's json
+            # log keeps (it drops numpy integers)
+            scores.append((top, bottom, bool(judged), bool(correct),
+                           bool(lacking)))
         return scores
 
     @classmethod

@@ -317,5 +317,7 @@ def test_with_coco_panoptic_metric_in_an_evaluator(tiny_shapes):
     assert metrics['occlusion/occ_acc'] == 100.0
     assert metrics['occlusion/occ_pairs'] == evaluable
     assert metrics['occlusion/occ_pairs_hidden'] == 0
+    assert all(type(metrics[f'occlusion/{k}']) is int
+               for k in ('occ_pairs', 'occ_pairs_hidden', 'occ_pairs_total'))
     assert metrics['occlusion/occ_coverage'] == round(100 * evaluable / sum(counts), 3)
     assert 0 < metrics['coco_panoptic/PQ'] < 100
