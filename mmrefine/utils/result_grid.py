@@ -29,11 +29,14 @@ one JSON file per cell: ``<row>/seed<k>.json``. It holds::
 A row's ``name`` defaults to its config's file stem; ``cfg_options`` are
 dotted keys as ``--cfg-options`` takes them; ``init_from='<row>'`` starts a
 trained row's training from that row's final checkpoint at the same seed
-(``load_from``, e.g. SOE trained on a frozen IBPP model). A table cell is the mean +- the
-sample standard deviation over the row's result files, with their number n;
-a column names a metric (``'coco_panoptic/PQ'``, or a suffix after the last
-``/`` that only one metric has, ``'PQ'``) or a top-level field of the result
-files (``'train_seconds'``, ``'test_seconds'``).
+(``load_from``, e.g. SOE trained on a frozen IBPP model).
+
+A table cell is the mean +- the sample standard deviation over the row's
+result files, with their number n; a column names a metric
+(``'coco_panoptic/PQ'``, or a suffix after the last ``/`` that only one
+metric has, ``'PQ'``) or a top-level field of the result files
+(``'train_seconds'``, ``'test_seconds'``). A table's cells must come from
+one kind of machine (``machine.kind`` of the result files).
 """
 import glob
 import json
@@ -48,7 +51,7 @@ MARKER_END = '<!-- /results:{} -->'
 ROW_KEYS = {
     'name', 'config', 'seeds', 'cfg_options', 'checkpoint_of', 'init_from'
 }
-TIME_FIELDS = ('train_seconds', 'test_seconds')
+TIME_FIELDS = ('train_seconds', 'test_seconds', 'test_step_seconds')
 
 
 class ResultGrid:

@@ -233,7 +233,8 @@ class Oracle:
             boxes, labels = self.gt.boxes_and_labels(meta['img_id'])
             boxes = torch.from_numpy(boxes).to(device)
             if not rescale:
-                boxes = boxes * boxes.new_tensor(meta['scale_factor']).repeat(2)
+                boxes = boxes * boxes.new_tensor(
+                    meta['scale_factor']).repeat(2)
             results.append(
                 InstanceData(
                     bboxes=boxes,

@@ -53,9 +53,9 @@ def table_index(grids: List[ResultGrid]) -> Dict[str, ResultGrid]:
     for grid in grids:
         for name in grid.tables:
             if name in index:
-                raise ValueError(
-                    f'table {name!r} is defined in both {index[name].grid_file}'
-                    f' and {grid.grid_file}')
+                raise ValueError(f'table {name!r} is defined in both '
+                                 f'{index[name].grid_file} and '
+                                 f'{grid.grid_file}')
             index[name] = grid
     return index
 

@@ -58,23 +58,21 @@ class OcclusionAccuracyMetric(BaseMetric):
     ``top``'s, so the wrong orders would drop out of the judged pairs
     instead of counting as wrong.
 
-    Judging. The pair is *judged* if both instances are matched to two
-    segments, and *correct* if the segment of ``top`` holds more pixels of
-    :math:`R` than the one of ``bottom`` (a tie is wrong). An instance
-    without own pixels that the prediction lacks is where the order
-    decides whether it is seen at all: put behind others, it is hidden
-    entirely (or dropped by the fusion), which the prediction cannot tell
-    from a missed detection. Such a pair, the other instance matched, is
-    judged all the same when predicted things cover more than half of
-    :math:`R` (the lacking instance's place went to things, not to stuff
-    or void), by the same rule, a lacking instance holding nothing: wrong
-    if it is ``top``. Any other pair with an unmatched instance is not
-    judged. Reported, in this metric's prefix:
+    Judging. A pair is *judged* when both instances are matched, to two
+    segments, and then *correct* when the segment of ``top`` holds more
+    pixels of :math:`R` than that of ``bottom`` (a tie is wrong). One
+    exception: an instance without own pixels put behind the other is
+    hidden entirely (or dropped by the fusion), which the prediction cannot
+    tell from a missed detection. A pair where such an instance is
+    unmatched, the other one matched, and predicted things cover more than
+    half of :math:`R` is judged too, the unmatched instance holding
+    nothing: wrong when it is ``top``. Other pairs with an unmatched
+    instance are not judged. Reported, in this metric's prefix:
 
     - ``occ_acc``: correct / judged pairs (%);
     - ``occ_pairs``: the number of judged pairs;
-    - ``occ_pairs_hidden``: of these, those judged with one instance
-      hidden (see above);
+    - ``occ_pairs_hidden``: of these, those judged with an unmatched
+      instance (the exception above);
     - ``occ_pairs_total``: the number of ground-truth pairs;
     - ``occ_coverage``: judged / ground-truth pairs (%), the share of the
       pairs on which ``occ_acc`` is measured: low when the prediction misses
@@ -192,7 +190,7 @@ class OcclusionAccuracyMetric(BaseMetric):
 
     def _score_pairs(self, ann: dict, gt: np.ndarray, pred: np.ndarray,
                      cat_labels: Dict[int, int]
-                     ) -> List[Tuple[int, int, bool, bool]]:
+                     ) -> List[Tuple[int, int, bool, bool, bool]]:
         segments = {s['id']: s for s in ann['segments_info']}
         amodal = {}
         for top, bottom, _ in ann['occlusions']:
