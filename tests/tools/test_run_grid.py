@@ -159,6 +159,8 @@ rows = [
         'occlusion/occ_pairs_total', 'occlusion/occ_coverage'}
     assert base['seed'] == 0 and base['config'] == config
     assert len(base['git']['commit']) == 40
+    assert base['git']['train_commits'] == fused['git']['train_commits'] == [
+        base['git']['commit']]
     assert base['machine']['cores'] == os.cpu_count()
     assert base['train_seconds'] > 0 and base['test_seconds'] > 0
     assert base['checkpoint'].endswith('iter_2.pth')

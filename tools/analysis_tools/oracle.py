@@ -176,10 +176,11 @@ def cut_behind(masks: torch.Tensor, depth: Dict[int, int]) -> torch.Tensor:
 
 
 class Oracle:
-    """Replaces stages of a two-stage panoptic model by the ground truth for
-    the runs of :func:`main`: patches the model instance's ``predict``
-    (to know the images of the batch), its RoI head's ``predict_bbox``
-    (``boxes``) and its fusion head's ``predict`` (``order``, ``stuff``).
+    """Replaces stages of a two-stage panoptic model by the ground truth
+    while in a ``with`` block: patches the instances' methods, its RoI
+    head's ``predict_bbox`` (``boxes``), its fusion head's ``predict``
+    (``order``, ``stuff``) and then its ``predict`` too, to know the images
+    the fusion head gets.
 
     Args:
         model (nn.Module): the detector.
@@ -195,13 +196,11 @@ class Oracle:
         self.patched = []
 
     def __enter__(self) -> 'Oracle':
-        if not self.oracles:
-            return self
-        self._patch(self.model, 'predict', self._predict)
         if 'boxes' in self.oracles:
             self._patch(self.model.roi_head, 'predict_bbox',
                         self._predict_bbox)
         if self.oracles & {'order', 'stuff'}:
+            self._patch(self.model, 'predict', self._predict)
             self._patch(self.fusion, 'predict', self._fuse)
         return self
 

@@ -19,7 +19,8 @@ first:
    (``checkpoint_of``) evaluates the checkpoint of another row at the same
    seed with its own config and options;
 4. the result file gets the grid, row, config, options, seed, checkpoint,
-   git commit, machine, every metric, and the training and test seconds.
+   git commit (and the commits the training ran at), machine, every
+   metric, and the training and test seconds.
 
 Training seconds are the wall-clock time of ``tools/train.py``, summed over
 the runs that trained a cell; of a run that was killed with this runner,
@@ -192,6 +193,11 @@ class Cell:
             total += max(kept) - seg['start'] if kept else 0.0
         return round(total, 1)
 
+    def train_commits(self) -> List[str]:
+        """The commits the training runs of the checkpoint ran at."""
+        commits = [seg['commit'] for seg in self.state()['segments']]
+        return sorted(set(commits), key=commits.index)
+
     # ---------------------------------------------------- commands ----
     def config_options(self) -> List[str]:
         return [f'randomness.seed={self.seed}'] + option_args(
@@ -237,7 +243,11 @@ def run_logged(cmd: List[str], log_file: str) -> int:
 def train(cell: Cell) -> bool:
     """Train (or resume) ``cell``; whether it finished."""
     state = cell.state()
-    segment = dict(start=time.time(), end=None, returncode=None)
+    segment = dict(
+        start=time.time(),
+        end=None,
+        returncode=None,
+        commit=git_commit()['commit'])
     state['segments'].append(segment)
     cell.save_state(state)
     returncode = run_logged(cell.train_command(),
@@ -294,6 +304,7 @@ def machine() -> dict:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return dict(
         kind=f"{cpu}, {cores} cores, {gpu or 'no GPU'}",
+        hostname=platform.node(),
         cpu=cpu,
         cores=cores,
         gpu=gpu,
@@ -305,7 +316,7 @@ def machine() -> dict:
         mmengine=mmengine.__version__)
 
 
-def test(cell: Cell) -> dict:
+def evaluate(cell: Cell) -> dict:
     """Evaluate the cell's final checkpoint; its result record."""
     checkpoint = cell.last_checkpoint()
     metrics_file = osp.join(cell.test_dir, 'metrics.json')
@@ -330,7 +341,7 @@ def test(cell: Cell) -> dict:
         seed=cell.seed,
         checkpoint_of=cell.row['checkpoint_of'],
         checkpoint=repo_path(checkpoint),
-        git=git_commit(),
+        git=dict(git_commit(), train_commits=cell.train_commits()),
         machine=machine(),
         metrics=metrics,
         train_seconds=cell.train_seconds(),
@@ -383,8 +394,10 @@ def main() -> int:
                 print('  ' + ' '.join(
                     cell.test_command('<final checkpoint>', '<metrics.json>')))
             continue
-        if action == 'done' or action.startswith('needs'):
-            failed += [cell.name] if action.startswith('needs') else []
+        if action.startswith('needs'):  # its checkpoint row failed
+            failed.append(cell.name)
+            continue
+        if action == 'done':
             continue
         if action in ('train', 'resume') and not train(cell):
             print(f'[run_grid] {cell.name}: training failed, see '
@@ -392,7 +405,7 @@ def main() -> int:
             failed.append(cell.name)
             continue
         try:
-            write_result(cell.result_file, test(cell))
+            write_result(cell.result_file, evaluate(cell))
         except RuntimeError as e:
             print(f'[run_grid] {e}')
             failed.append(cell.name)
