@@ -29,7 +29,10 @@ one JSON file per cell: ``<row>/seed<k>.json``. It holds::
 A row's ``name`` defaults to its config's file stem; ``cfg_options`` are
 dotted keys as ``--cfg-options`` takes them; ``init_from='<row>'`` starts a
 trained row's training from that row's final checkpoint at the same seed
-(``load_from``, e.g. SOE trained on a frozen IBPP model).
+(``load_from``, e.g. SOE trained on a frozen IBPP model);
+``oracle='boxes+order'`` evaluates a fusion-only row with
+``tools/analysis_tools/oracle.py`` (BANet's Table 4) instead of
+``tools/test.py``.
 
 A table cell is the mean +- the sample standard deviation over the row's
 result files, with their number n; a column names a metric
@@ -49,7 +52,8 @@ from mmengine.config import Config
 MARKER_START = '<!-- results:{} -->'
 MARKER_END = '<!-- /results:{} -->'
 ROW_KEYS = {
-    'name', 'config', 'seeds', 'cfg_options', 'checkpoint_of', 'init_from'
+    'name', 'config', 'seeds', 'cfg_options', 'checkpoint_of', 'init_from',
+    'oracle'
 }
 TIME_FIELDS = ('train_seconds', 'test_seconds', 'test_step_seconds')
 
@@ -104,12 +108,16 @@ class ResultGrid:
                 seeds=seeds,
                 cfg_options=dict(row.get('cfg_options', {})),
                 checkpoint_of=row.get('checkpoint_of', None),
-                init_from=row.get('init_from', None))
+                init_from=row.get('init_from', None),
+                oracle=row.get('oracle', None))
         trained = [n for n, r in checked.items() if not r['checkpoint_of']]
         for name, row in checked.items():
             if row['checkpoint_of'] and row['init_from']:
                 self._fail(f'row {name!r} trains nothing (checkpoint_of), so '
                            'it cannot have init_from')
+            if row['oracle'] and not row['checkpoint_of']:
+                self._fail(f'row {name!r}: an oracle row evaluates another '
+                           "row's checkpoint: it needs checkpoint_of")
             for key in ('checkpoint_of', 'init_from'):
                 source = row[key]
                 if source is None:

@@ -22,6 +22,8 @@ rows = [
     dict(name='fused', config={config!r}, seeds=[1], checkpoint_of='base',
          cfg_options={{'model.test_cfg.panoptic.score_thr': 0.3}}),
     dict(name='tuned', config={config!r}, seeds=[0], init_from='base'),
+    dict(name='oracle', config={config!r}, seeds=[1], checkpoint_of='base',
+         oracle='boxes+order'),
 ]
 """
 
@@ -73,10 +75,11 @@ def test_plan_of_each_cell(grid, tmp_path):
     tool = load_tool()
     work = tmp_path / 'work'
     all_cells = cells(tool, grid, work)
-    assert list(all_cells) == ['base/seed0', 'base/seed1', 'fused/seed1', 'tuned/seed0']
-    base0, base1, fused, tuned = all_cells.values()
+    assert list(all_cells) == ['base/seed0', 'base/seed1', 'fused/seed1', 'tuned/seed0',
+                               'oracle/seed1']
+    base0, base1, fused, tuned, oracle = all_cells.values()
     assert [c.plan() for c in all_cells.values()] == [
-        'train', 'train', 'needs base/seed1', 'needs base/seed0']
+        'train', 'train', 'needs base/seed1', 'needs base/seed0', 'needs base/seed1']
     command = base0.train_command()
     assert command[1:5] == ['tools/train.py', grid.rows['base']['config'], '--work-dir',
                             str(work / 'g' / 'base' / 'seed0')]
@@ -100,11 +103,15 @@ def test_plan_of_each_cell(grid, tmp_path):
     base1.save_state(dict(segments=[], finished=True))
     assert fused.plan() == 'test'
     assert fused.last_checkpoint() == checkpoint1
-    assert fused.test_command(checkpoint1, 'm.json')[2:] == [
-        grid.rows['fused']['config'], checkpoint1, '--work-dir',
-        str(work / 'g' / 'fused' / 'seed1' / 'test'), '--metrics-out', 'm.json',
+    assert fused.test_command(checkpoint1, 'm.json')[1:] == [
+        'tools/test.py', grid.rows['fused']['config'], checkpoint1, '--metrics-out', 'm.json',
+        '--work-dir', str(work / 'g' / 'fused' / 'seed1' / 'test'),
         '--cfg-options', 'randomness.seed=1', 'model.test_cfg.panoptic.score_thr=0.3']
     assert fused.train_seconds() is None
+    # an oracle row: the oracle tool on the same checkpoint
+    assert oracle.test_command(checkpoint1, 'm.json')[1:9] == [
+        'tools/analysis_tools/oracle.py', grid.rows['oracle']['config'], checkpoint1,
+        '--oracles', 'boxes+order', '--out', 'm.json', '--work-dir']
 
     # a result file: done, unless evaluated again
     tool.write_result(fused.result_file, dict(seed=1))

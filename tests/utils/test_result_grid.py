@@ -102,6 +102,7 @@ def test_ambiguous_column(tmp_path):
     ("[dict(config='configs/a.py', init_from='b'), dict(config='configs/b.py', init_from='a')]",
      'in a cycle: a -> b -> a'),
     ("[dict(config='configs/a.py', seed=[1])]", r"unknown keys \['seed'\]"),
+    ("[dict(config='configs/a.py', oracle='boxes')]", 'it needs checkpoint_of'),
 ])
 def test_bad_grid_files(tmp_path, rows, message):
     path = make_repo(str(tmp_path), grid=f'rows = {rows}\n')

@@ -370,9 +370,13 @@ def main() -> None:
     print(format_table(results))
     if args.out:
         with open(args.out, 'w') as f:
+            # numpy scalars (a metric's counts) as numbers
             json.dump(
                 dict(config=args.config, checkpoint=args.checkpoint,
-                     runs=results), f, indent=1)
+                     runs=results),
+                f,
+                indent=1,
+                default=lambda v: v.item())
 
 
 if __name__ == '__main__':

@@ -17,7 +17,8 @@ first:
    the config's test loop and evaluators (``CocoPanopticMetric`` and
    ``OcclusionAccuracyMetric`` in the shapes configs); a fusion-only row
    (``checkpoint_of``) evaluates the checkpoint of another row at the same
-   seed with its own config and options;
+   seed with its own config and options, an oracle row (``oracle``) with
+   ``tools/analysis_tools/oracle.py`` (BANet's Table 4);
 4. the result file gets the grid, row, config, options, seed, checkpoint,
    git commit (and the commits the training ran at), machine, every
    metric, and the training and test seconds.
@@ -218,10 +219,20 @@ class Cell:
         return cmd + ['--cfg-options'] + options
 
     def test_command(self, checkpoint: str, metrics_file: str) -> List[str]:
-        return [
-            sys.executable, 'tools/test.py', self.row['config'], checkpoint,
-            '--work-dir', self.test_dir, '--metrics-out', metrics_file,
-            '--cfg-options'
+        """``tools/test.py``, or for an oracle row the oracle tool, which
+        writes ``{'runs': {oracle: metrics}}``."""
+        if self.row['oracle']:
+            cmd = [
+                'tools/analysis_tools/oracle.py', self.row['config'],
+                checkpoint, '--oracles', self.row['oracle'], '--out'
+            ]
+        else:
+            cmd = [
+                'tools/test.py', self.row['config'], checkpoint,
+                '--metrics-out'
+            ]
+        return [sys.executable] + cmd + [
+            metrics_file, '--work-dir', self.test_dir, '--cfg-options'
         ] + self.config_options()
 
 
@@ -332,6 +343,12 @@ def evaluate(cell: Cell) -> dict:
                            f" see {osp.join(cell.test_dir, 'test.log')}")
     with open(metrics_file) as f:
         metrics = json.load(f)
+    if cell.row['oracle']:
+        metrics = metrics['runs'][cell.row['oracle']]
+        if metrics is None:
+            raise RuntimeError(f"{cell.name}: oracle {cell.row['oracle']} "
+                               f"cannot run on this data set, see "
+                               f"{osp.join(cell.test_dir, 'test.log')}")
     return dict(
         schema=SCHEMA,
         grid=cell.grid.name,
