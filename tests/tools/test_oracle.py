@@ -4,6 +4,7 @@ where its effect is known: the ground-truth stuff map gives PQ_st 100 when
 no instance covers it; with the ground-truth full shapes as masks,
 ground-truth boxes and order give PQ_th 100, and all three oracles PQ 100."""
 import importlib.util
+import json
 import os.path as osp
 
 import numpy as np
@@ -163,7 +164,6 @@ def test_oracles_on_every_detector(config, tiny_shapes, ground_truth_masks, tmp_
 def test_order_oracle_needs_depth_order(tiny_shapes, tmp_path, capsys):
     """COCO has no depth order: the order run is refused, with the reason,
     and the others still run."""
-    import json
     ann_file = osp.join(tiny_shapes, 'annotations', 'panoptic_val2017.json')
     with open(ann_file) as f:
         data = json.load(f)
