@@ -96,8 +96,8 @@ def main():
         print(f'{split[1:] or "all":8s}' + ''.join(f'{v:8.1f}' for v in row))
     if 'occlusion/occ_acc' in metrics:
         print(f'occlusion accuracy {metrics["occlusion/occ_acc"]:.1f} % on '
-              f'{metrics["occlusion/occ_pairs"]} overlapping pairs '
-              f'({metrics["occlusion/occ_coverage"]:.1f} % of them matched)')
+              f'the {metrics["occlusion/occ_pairs"]} judged of '
+              f'{metrics["occlusion/occ_pairs_total"]} overlapping pairs')
     picture = osp.join(cfg.work_dir, 'demo.png')
     draw(runner, picture, args.image_index)
     with open(osp.join(cfg.work_dir, 'demo_metrics.json'), 'w') as f:

@@ -1,6 +1,8 @@
 """Test (and evaluate) a detector: mmdet's tools/test.py, plus CPU-distributed
-support. Test-time augmentation is not offered (neither paper uses it)."""
+support and ``--metrics-out`` (the metrics as a JSON file). Test-time
+augmentation is not offered (neither paper uses it)."""
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -9,6 +11,7 @@ from mmdet.evaluation import DumpDetResults
 from mmdet.registry import RUNNERS
 from mmdet.utils import setup_cache_size_limit_of_dynamo
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from mmrefine.engine import setup_cpu_distributed
@@ -20,6 +23,7 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the metrics file is saved')
     parser.add_argument('--out', help='dump predictions to a .pkl file')
+    parser.add_argument('--metrics-out', help='write the metrics to a .json file')
     parser.add_argument('--show', action='store_true', help='show predictions')
     parser.add_argument('--show-dir', help='save painted images under work_dir/<time>/SHOW_DIR')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
@@ -56,7 +60,11 @@ def main():
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out {args.out}: expected a .pkl or .pickle file')
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out is not None and is_main_process():
+        with open(args.metrics_out, 'w') as f:
+            # numpy scalars (a metric's counts) as numbers
+            json.dump(metrics, f, indent=1, default=lambda v: v.item())
 
 
 if __name__ == '__main__':

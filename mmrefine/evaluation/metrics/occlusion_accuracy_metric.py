@@ -36,24 +36,47 @@ class OcclusionAccuracyMetric(BaseMetric):
 
     .. math::
 
-        R = A_{top} \\cap A_{bottom} \\cap V_{top}
+        O = A_{top} \\cap A_{bottom}, \\qquad R = O \\cap V_{top}
 
-    with :math:`A` the amodal and :math:`V` the visible masks: the part of
-    the overlap that the ground truth shows as ``top``. (Overlap pixels
-    hidden by a third instance in front of both say nothing about this
-    pair's order, hence :math:`V_{top}`; a pair whose overlap is hidden
-    entirely is no pair.) Every ground-truth thing is matched to the
-    predicted segment of its category with IoU > 0.5 against its visible
-    mask, PQ's unique matching (union less the prediction's pixels on
-    ground-truth void, as panopticapi computes it). The pair is
-    *evaluable* if both are matched and *correct* if the prediction matched
-    to ``top`` holds more pixels of :math:`R` than the one matched to
-    ``bottom`` (a tie is wrong). Reported, in this metric's prefix:
+    with :math:`A` the amodal and :math:`V` the visible masks: :math:`O`
+    the overlap of the full shapes, :math:`R` the part of it that the
+    ground truth shows as ``top``. (Overlap pixels hidden by a third
+    instance in front of both say nothing about this pair's order, hence
+    :math:`V_{top}`; a pair whose overlap is hidden entirely is no pair.)
 
-    - ``occ_acc``: correct / evaluable pairs (%);
-    - ``occ_pairs``: the number of evaluable pairs;
-    - ``occ_coverage``: evaluable / all ground-truth pairs (%), how much of
-      ``occ_acc`` the recognition quality lets one measure.
+    Matching. Each instance is identified by its *own* pixels: its
+    visible pixels that the full shape of no instance overlapping it
+    covers. They show that instance whatever the order. Its predicted
+    segment is the one of its category whose pixels outside those full
+    shapes have IoU > 0.5 with its own pixels (IoU as panopticapi computes
+    it: the union leaves out the prediction's pixels on ground-truth void).
+    An instance without own pixels (a small shape wholly on larger ones)
+    is matched over its whole shape instead: the segment with IoU > 0.5
+    against its visible or its amodal mask. Matching whole visible masks,
+    as PQ does, would not do: a prediction that puts ``bottom`` in front
+    grows ``bottom``'s segment towards :math:`A_{bottom}` and shrinks
+    ``top``'s, so the wrong orders would drop out of the judged pairs
+    instead of counting as wrong.
+
+    Judging. A pair is *judged* when both instances are matched, to two
+    segments, and then *correct* when the segment of ``top`` holds more
+    pixels of :math:`R` than that of ``bottom`` (a tie is wrong). One
+    exception: an instance without own pixels put behind the other is
+    hidden entirely (or dropped by the fusion), which the prediction cannot
+    tell from a missed detection. A pair where such an instance is
+    unmatched, the other one matched, and predicted things cover more than
+    half of :math:`R` is judged too, the unmatched instance holding
+    nothing: wrong when it is ``top``. Other pairs with an unmatched
+    instance are not judged. Reported, in this metric's prefix:
+
+    - ``occ_acc``: correct / judged pairs (%);
+    - ``occ_pairs``: the number of judged pairs;
+    - ``occ_pairs_hidden``: of these, those judged with an unmatched
+      instance (the exception above);
+    - ``occ_pairs_total``: the number of ground-truth pairs;
+    - ``occ_coverage``: judged / ground-truth pairs (%), the share of the
+      pairs on which ``occ_acc`` is measured: low when the prediction misses
+      or misshapes the instances, whatever their order.
 
     Predictions are read as ``CocoPanopticMetric`` reads them:
     ``pred_panoptic_seg.sem_seg`` (1, H, W) with
@@ -131,7 +154,8 @@ class OcclusionAccuracyMetric(BaseMetric):
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Score the occluding pairs of each image: one entry per image
         (BaseMetric gathers exactly one per sample across ranks), a tuple
-        of ``(top_id, bottom_id, evaluable, correct)`` per pair."""
+        of ``(top_id, bottom_id, judged, correct, one_lacking)`` per
+        pair."""
         cat_labels = self._category_labels()
         num_classes = len(self.dataset_meta['classes'])
         for sample in data_samples:
@@ -165,7 +189,8 @@ class OcclusionAccuracyMetric(BaseMetric):
         return np.where((labels == num_classes) | (labels == ignore_index), PRED_VOID, pan)
 
     def _score_pairs(self, ann: dict, gt: np.ndarray, pred: np.ndarray,
-                     cat_labels: Dict[int, int]) -> List[Tuple[int, int, bool, bool]]:
+                     cat_labels: Dict[int, int]
+                     ) -> List[Tuple[int, int, bool, bool, bool]]:
         segments = {s['id']: s for s in ann['segments_info']}
         amodal = {}
         for top, bottom, _ in ann['occlusions']:
@@ -173,33 +198,81 @@ class OcclusionAccuracyMetric(BaseMetric):
                 if seg_id not in amodal:
                     amodal[seg_id] = mask_utils.decode(
                         segments[seg_id]['amodal_segmentation']).astype(bool)
-        match = {seg_id: self._pq_match(gt == seg_id, cat_labels[segments[seg_id]['category_id']],
-                                        gt, pred) for seg_id in amodal}
+        # the full shapes of the instances overlapping each one
+        others = {seg_id: np.zeros_like(gt, bool) for seg_id in amodal}
+        for top, bottom, _ in ann['occlusions']:
+            others[top] |= amodal[bottom]
+            others[bottom] |= amodal[top]
+        own = {
+            seg_id: (gt == seg_id) & ~others[seg_id]
+            for seg_id in amodal
+        }
+        match = {
+            seg_id: self._match(
+                gt == seg_id, own[seg_id], amodal[seg_id], others[seg_id],
+                cat_labels[segments[seg_id]['category_id']], gt, pred)
+            for seg_id in amodal
+        }
         scores = []
         for top, bottom, _ in ann['occlusions']:
             region = amodal[top] & amodal[bottom] & (gt == top)
             if not region.any():
                 continue
-            evaluable = match[top] is not None and match[bottom] is not None
-            correct = evaluable and bool(
-                (pred[region] == match[top]).sum() > (pred[region] == match[bottom]).sum())
-            scores.append((top, bottom, evaluable, correct))
+            held = {
+                seg_id: 0 if match[seg_id] is None else int(
+                    (pred[region] == match[seg_id]).sum())
+                for seg_id in (top, bottom)
+            }
+            lacking = [g for g in (top, bottom) if match[g] is None]
+            if not lacking:
+                judged = match[top] != match[bottom]
+            else:
+                # instance ids start at 1: things are >= INSTANCE_OFFSET
+                taken = (pred[region] >= INSTANCE_OFFSET).sum()
+                judged = len(lacking) == 1 and not own[lacking[0]].any() \
+                    and 2 * taken > region.sum()
+            correct = judged and held[top] > held[bottom]
+            # Python bools: the counts must be ints, which mmengine's json
+            # log keeps (it drops numpy integers)
+            scores.append((top, bottom, bool(judged), bool(correct),
+                           bool(lacking)))
         return scores
 
+    @classmethod
+    def _match(cls, visible: np.ndarray, own: np.ndarray, amodal: np.ndarray,
+               others: np.ndarray, label: int, gt: np.ndarray,
+               pred: np.ndarray) -> Optional[int]:
+        """The predicted segment id of an instance, else None: matched on
+        its ``own`` pixels (``visible`` less the ``others``' full shapes),
+        or over its whole shape where it has none (see the class
+        docstring)."""
+        if own.any():
+            return cls._iou_match(own, label, gt, pred, ~others)
+        for target in (visible, amodal):
+            match = cls._iou_match(target, label, gt, pred)
+            if match is not None:
+                return match
+        return None
+
     @staticmethod
-    def _pq_match(visible: np.ndarray, label: int, gt: np.ndarray,
-                  pred: np.ndarray) -> Optional[int]:
-        """The predicted segment id of category ``label`` with IoU > 0.5
-        against the ``visible`` ground-truth mask, else None. IoU as
-        panopticapi: the union leaves out the prediction's pixels on
-        ground-truth void. Above 0.5 at most one segment can match."""
-        ids, inter = np.unique(pred[visible], return_counts=True)
+    def _iou_match(target: np.ndarray,
+                   label: int,
+                   gt: np.ndarray,
+                   pred: np.ndarray,
+                   within: Optional[np.ndarray] = None) -> Optional[int]:
+        """The predicted segment id of category ``label`` whose pixels in
+        ``within`` (everywhere if None) have IoU > 0.5 with ``target``,
+        else None. IoU as panopticapi: the union leaves out the
+        prediction's pixels on ground-truth void."""
+        ids, inter = np.unique(pred[target], return_counts=True)
         for pred_id, intersection in zip(ids, inter):
             if pred_id == PRED_VOID or pred_id % INSTANCE_OFFSET != label:
                 continue
             pred_mask = pred == pred_id
+            if within is not None:
+                pred_mask &= within
             on_void = (pred_mask & (gt == GT_VOID)).sum()
-            union = pred_mask.sum() + visible.sum() - intersection - on_void
+            union = pred_mask.sum() + target.sum() - intersection - on_void
             if intersection / union > 0.5:
                 return int(pred_id)
         return None
@@ -207,12 +280,17 @@ class OcclusionAccuracyMetric(BaseMetric):
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Accuracy and coverage over every image's pairs."""
         pairs = [pair for image in results for pair in image]
-        evaluable = sum(p[2] for p in pairs)
+        judged = sum(p[2] for p in pairs)
         correct = sum(p[3] for p in pairs)
-        if not evaluable:
-            print_log(f'OcclusionAccuracyMetric: none of {len(pairs)} occluding pairs is '
-                      'evaluable (both instances matched), occ_acc reported as 0', 'current')
+        hidden = sum(p[2] and p[4] for p in pairs)
+        if not judged:
+            print_log(
+                f'OcclusionAccuracyMetric: none of {len(pairs)} occluding '
+                'pairs is judged (both instances matched), occ_acc '
+                'reported as 0', 'current')
         return dict(
-            occ_acc=round(100.0 * correct / max(evaluable, 1), 3),
-            occ_pairs=evaluable,
-            occ_coverage=round(100.0 * evaluable / max(len(pairs), 1), 3))
+            occ_acc=round(100.0 * correct / max(judged, 1), 3),
+            occ_pairs=judged,
+            occ_pairs_hidden=hidden,
+            occ_pairs_total=len(pairs),
+            occ_coverage=round(100.0 * judged / max(len(pairs), 1), 3))

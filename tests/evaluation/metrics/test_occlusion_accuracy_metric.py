@@ -50,12 +50,12 @@ IMAGES = {
 }
 
 
-def write_ground_truth(root, amodal=True):
-    """A panoptic ann_file and PNGs of IMAGES, things painted in list order
+def write_ground_truth(root, amodal=True, images=IMAGES):
+    """A panoptic ann_file and PNGs of ``images``, things painted in list order
     (segment id = position + 1) over one stuff segment."""
     seg_dir = osp.join(root, 'annotations', 'panoptic_val2017')
     anns = []
-    for img_id, shapes in IMAGES.items():
+    for img_id, shapes in images.items():
         ids = np.full(SHAPE, STUFF_ID)
         for k, full in enumerate(shapes):
             ids[full] = k + 1
@@ -75,7 +75,7 @@ def write_ground_truth(root, amodal=True):
     ann_file = osp.join(root, 'annotations', 'panoptic_val2017.json')
     with open(ann_file, 'w') as f:
         json.dump(dict(images=[dict(id=i, file_name=f'{i:012d}.jpg', height=SHAPE[0],
-                                    width=SHAPE[1]) for i in IMAGES],
+                                    width=SHAPE[1]) for i in images],
                        annotations=anns, categories=CATEGORIES), f)
     return ann_file, seg_dir + '/'
 
@@ -113,7 +113,8 @@ def image1_prediction():
 def test_right_wrong_and_unmatched_pairs(hand_made):
     hand_made.process({}, [sample(1, image1_prediction())])
     assert hand_made.evaluate(1) == {
-        'occlusion/occ_acc': 50.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_coverage': 66.667}
+        'occlusion/occ_acc': 50.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_pairs_hidden': 0, 'occlusion/occ_pairs_total': 3,
+        'occlusion/occ_coverage': 66.667}
 
 
 def test_prediction_at_another_size_is_resized(hand_made):
@@ -131,7 +132,8 @@ def test_overlap_hidden_by_a_third_instance_is_no_pair(hand_made):
     hand_made.process({}, [sample(2, predict([(g & ~h & ~i, CIRCLE), (h & ~i, CIRCLE),
                                               (i, CIRCLE)]))])
     assert hand_made.evaluate(1) == {
-        'occlusion/occ_acc': 100.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_coverage': 100.0}
+        'occlusion/occ_acc': 100.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_pairs_hidden': 0, 'occlusion/occ_pairs_total': 2,
+        'occlusion/occ_coverage': 100.0}
 
 
 def test_pairs_pool_over_images(hand_made):
@@ -141,7 +143,44 @@ def test_pairs_pool_over_images(hand_made):
     hand_made.process({}, [sample(2, predict([(g & ~h & ~i, CIRCLE), (h & ~i, CIRCLE),
                                               (i & box((0, 1), (5, 11)), CIRCLE)]))])
     assert hand_made.evaluate(2) == {
-        'occlusion/occ_acc': 50.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_coverage': 40.0}
+        'occlusion/occ_acc': 50.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_pairs_hidden': 0, 'occlusion/occ_pairs_total': 5,
+        'occlusion/occ_coverage': 40.0}
+
+
+def image_metric(root, images):
+    ann_file, seg_prefix = write_ground_truth(str(root), images=images)
+    metric = OcclusionAccuracyMetric(ann_file=ann_file, seg_prefix=seg_prefix)
+    metric.dataset_meta = META
+    return metric
+
+
+def test_wrong_order_with_grown_bottom_is_judged_wrong(tmp_path):
+    """B covers 25 of A's 36 pixels. Pasted the wrong way round, A's
+    segment is its full shape and B keeps 11 pixels: against their visible
+    masks neither matches (IoU 11 / 36), outside the overlap both do, so
+    the pair counts, as wrong."""
+    a, b = box((0, 6), (0, 6)), box((1, 7), (1, 7))
+    metric = image_metric(tmp_path, {4: [a, b]})
+    metric.process({}, [sample(4, predict([(b, CIRCLE), (a, CIRCLE)]))])
+    assert metric.evaluate(1) == {
+        'occlusion/occ_acc': 0.0, 'occlusion/occ_pairs': 1, 'occlusion/occ_pairs_hidden': 0, 'occlusion/occ_pairs_total': 1,
+        'occlusion/occ_coverage': 100.0}
+
+
+def test_instance_inside_the_overlap(tmp_path):
+    """A small square wholly on a large one has no own pixels: it is matched
+    by its whole shape. Hidden by the large one (the wrong order) it is
+    lacking, and the pair is judged, wrong, as the large one holds the
+    overlap."""
+    large, small = box((0, 8), (0, 8)), box((2, 5), (2, 5))
+    metric = image_metric(tmp_path, {3: [large, small]})
+    metric.process({}, [sample(3, predict([(large, CIRCLE), (small, CIRCLE)]))])
+    metric.process({}, [sample(3, predict([(small, CIRCLE), (large, CIRCLE)]))])
+    # the small one missed, the overlap is stuff: not judged
+    metric.process({}, [sample(3, predict([(large & ~small, CIRCLE)]))])
+    assert metric.evaluate(3) == {
+        'occlusion/occ_acc': 50.0, 'occlusion/occ_pairs': 2, 'occlusion/occ_pairs_hidden': 1,
+        'occlusion/occ_pairs_total': 3, 'occlusion/occ_coverage': 66.667}
 
 
 def test_ann_file_without_amodal_masks(tmp_path):
@@ -197,7 +236,55 @@ def test_ground_truth_as_prediction_is_100(tiny_shapes):
         metric.process({}, [sample(ann['image_id'], pred)])
     assert pairs > 0
     assert metric.evaluate(len(pan['annotations'])) == {
-        'occlusion/occ_acc': 100.0, 'occlusion/occ_pairs': pairs, 'occlusion/occ_coverage': 100.0}
+        'occlusion/occ_acc': 100.0, 'occlusion/occ_pairs': pairs,
+        'occlusion/occ_pairs_hidden': 0, 'occlusion/occ_pairs_total': pairs, 'occlusion/occ_coverage': 100.0}
+
+
+@pytest.fixture(scope='module')
+def occluded_shapes(tmp_path_factory):
+    """A val split with some hundred occluding pairs."""
+    from mmrefine.datasets import generate_shapes_panoptic
+    root = str(tmp_path_factory.mktemp('occluded_shapes'))
+    generate_shapes_panoptic(root, num_train=0, num_val=40, img_size=(128, 128),
+                             min_instances=4, max_instances=8, occlusion_rate=0.8, seed=5)
+    return root
+
+
+def paste_amodal(root, ann, categories, order):
+    """An mmdet panoptic map of the ground truth's stuff and the things'
+    full shapes pasted in ``order`` (segment ids, back to front)."""
+    ids, pan = ground_truth_prediction(root, ann, categories)
+    segments = {s['id']: s for s in ann['segments_info']}
+    for seg_id in order:
+        seg = segments[seg_id]
+        label = META['classes'].index(categories[seg['category_id']]['name'])
+        pan[mask_utils.decode(seg['amodal_segmentation']).astype(bool)] = (
+            label + seg_id * INSTANCE_OFFSET)
+    return pan
+
+
+def test_reversed_paste_order_is_judged_wrong(occluded_shapes):
+    """The things' full shapes pasted in the ground truth's depth order
+    reproduce it (100 %); pasted in the reverse order every overlapping
+    pair is the wrong way round: close to 0 %, judged on about as many
+    pairs."""
+    pan, categories = load_shapes(occluded_shapes)
+    results = {}
+    for name, reverse in (('depth order', False), ('reversed', True)):
+        metric = OcclusionAccuracyMetric(*shapes_files(occluded_shapes))
+        metric.dataset_meta = META
+        for ann in pan['annotations']:
+            order = ann['depth_order'][::-1] if reverse else ann['depth_order']
+            metric.process({}, [sample(ann['image_id'],
+                                       paste_amodal(occluded_shapes, ann, categories, order))])
+        results[name] = metric.evaluate(len(pan['annotations']))
+    right, wrong = results['depth order'], results['reversed']
+    assert right['occlusion/occ_pairs_total'] >= 100
+    assert right['occlusion/occ_acc'] == 100.0
+    assert right['occlusion/occ_coverage'] == 100.0
+    assert wrong['occlusion/occ_pairs_total'] == right['occlusion/occ_pairs_total']
+    assert wrong['occlusion/occ_acc'] <= 5.0
+    assert wrong['occlusion/occ_coverage'] >= 90.0, results
 
 
 def test_with_coco_panoptic_metric_in_an_evaluator(tiny_shapes):
@@ -229,5 +316,8 @@ def test_with_coco_panoptic_metric_in_an_evaluator(tiny_shapes):
     evaluable = sum(counts) - counts[void_image]
     assert metrics['occlusion/occ_acc'] == 100.0
     assert metrics['occlusion/occ_pairs'] == evaluable
+    assert metrics['occlusion/occ_pairs_hidden'] == 0
+    assert all(type(metrics[f'occlusion/{k}']) is int
+               for k in ('occ_pairs', 'occ_pairs_hidden', 'occ_pairs_total'))
     assert metrics['occlusion/occ_coverage'] == round(100 * evaluable / sum(counts), 3)
     assert 0 < metrics['coco_panoptic/PQ'] < 100
