@@ -92,6 +92,9 @@ test_evaluator = val_evaluator
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
 default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
+# the shapes-pretrained backbone takes minutes to train; its loading is
+# tested in tests/utils/test_shapes_pretrained_backbone.py
+model = dict(backbone=dict(init_cfg=None))
 """
     with open(path, 'w') as f:
         f.write(text)

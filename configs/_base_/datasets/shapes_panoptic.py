@@ -6,7 +6,7 @@ _base_ = 'mmdet::_base_/datasets/coco_panoptic.py'
 custom_imports = dict(imports=['mmrefine'], allow_failed_imports=False)
 
 dataset_type = 'ShapesPanopticDataset'
-data_root = 'data/shapes/'
+data_root = 'data/shapes_v2/'
 img_scale = (256, 256)
 
 train_pipeline = [
