@@ -31,7 +31,8 @@ import time
 
 import torch
 
-from mmrefine.ops import roi_inlay_pytorch, roi_upsample
+from mmrefine.ops import roi_inlay_pytorch
+from mmrefine.ops.roi_upsample import roi_upsample
 from mmrefine.ops.roi_inlay import RoIInlayFunction, ext_module
 
 TABLE5_SETTINGS = ('50/28/300', '100/28/300', '100/28/800', '100/56/300',
