@@ -2,7 +2,7 @@
 from typing import Optional, Tuple
 
 from mmdet.models.roi_heads import StandardRoIHead
-from mmdet.models.utils import empty_instances, unpack_gt_instances
+from mmdet.models.utils import empty_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
@@ -10,6 +10,7 @@ from mmdet.utils import ConfigType, InstanceList, OptMultiConfig
 from torch import Tensor, nn
 
 from .mask_heads import FeatureFCNMaskHead
+from .roi_sampling import sample_rois
 
 
 @MODELS.register_module()
@@ -259,20 +260,8 @@ class BANetRoIHead(StandardRoIHead):
             semantic_feat (Tensor, optional): F_S; required with S2I.
         """
         s2i_feat = self._project_semantic(semantic_feat)
-        batch_gt_instances, batch_gt_instances_ignore, _ = \
-            unpack_gt_instances(batch_data_samples)
-        sampling_results = []
-        for i, rpn_results in enumerate(rpn_results_list):
-            rpn_results.priors = rpn_results.pop('bboxes')
-            assign_result = self.bbox_assigner.assign(
-                rpn_results, batch_gt_instances[i],
-                batch_gt_instances_ignore[i])
-            sampling_results.append(
-                self.bbox_sampler.sample(
-                    assign_result,
-                    rpn_results,
-                    batch_gt_instances[i],
-                    feats=[lvl_feat[i][None] for lvl_feat in x]))
+        sampling_results, batch_gt_instances = sample_rois(
+            self, x, rpn_results_list, batch_data_samples)
         rois = bbox2roi([res.priors for res in sampling_results])
         bbox_results = self._bbox_forward(x, rois, s2i_feat)
         losses = dict(

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from mmdet.models.task_modules.samplers import SamplingResult
-from mmdet.models.utils import empty_instances, unpack_gt_instances
+from mmdet.models.utils import empty_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from ...utils import check_number, merge_options
 from ..layers import RoIFlatten
+from .roi_sampling import sample_rois
 
 # SOE's pairs (REFINE Sec. 3.3): positive RoIs whose masks, pasted at H/4,
 # overlap by at least overlap_thr of either; at most max_pairs ordered pairs
@@ -217,20 +218,8 @@ class IBPPRoIHead(StandardRoIHead):
              semantic_pred: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Box, per-iteration mask and semantic, and occlusion losses."""
         self._check_semantics(semantic_feat, semantic_pred)
-        batch_gt_instances, batch_gt_instances_ignore, _ = \
-            unpack_gt_instances(batch_data_samples)
-        sampling_results = []
-        for i, rpn_results in enumerate(rpn_results_list):
-            rpn_results.priors = rpn_results.pop('bboxes')
-            assign_result = self.bbox_assigner.assign(
-                rpn_results, batch_gt_instances[i],
-                batch_gt_instances_ignore[i])
-            sampling_results.append(
-                self.bbox_sampler.sample(
-                    assign_result,
-                    rpn_results,
-                    batch_gt_instances[i],
-                    feats=[lvl_feat[i][None] for lvl_feat in x]))
+        sampling_results, batch_gt_instances = sample_rois(
+            self, x, rpn_results_list, batch_data_samples)
 
         losses = dict(self.bbox_loss(x, sampling_results)['loss_bbox'])
 
