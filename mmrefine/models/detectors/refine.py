@@ -33,6 +33,7 @@ class REFINE(TwoStagePanopticBase):
                  trainable_modules: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._check_occlusion_pairs()
         self.trainable_modules = None
         if trainable_modules is not None:
             names = dict(self.named_modules())
@@ -47,6 +48,20 @@ class REFINE(TwoStagePanopticBase):
             for module in self.trainable_modules:
                 for p in module.parameters():
                     p.requires_grad_(True)
+
+    def _check_occlusion_pairs(self) -> None:
+        """The occlusion head must score every pair SOE decides."""
+        fusion = self.panoptic_fusion_head
+        if getattr(self.roi_head, 'occlusion_head', None) is None or \
+                getattr(fusion, 'occlusion', 'score') == 'score':
+            return
+        scored = self.roi_head.test_occlusion['overlap_thr']
+        if scored > fusion.overlap_thr:
+            raise ValueError(
+                f'REFINE: test_cfg.rcnn.occlusion.overlap_thr ({scored}) '
+                'must not exceed panoptic_fusion_head.overlap_thr '
+                f'({fusion.overlap_thr}): the occlusion head would leave '
+                'pairs that SOE decides unscored')
 
     def train(self, mode: bool = True) -> 'REFINE':
         if self.trainable_modules is None or not mode:

@@ -15,16 +15,16 @@ from mmdet.utils import ConfigType, InstanceList, OptConfigType
 from torch import Tensor, nn
 
 from ...utils import check_number, merge_options
-from ..layers import RoIFlatten
+from ..layers import RoIFlatten, overlapping_pairs
 from .roi_sampling import sample_rois
 
 # SOE's pairs (REFINE Sec. 3.3): positive RoIs whose masks, pasted at H/4,
 # overlap by at least overlap_thr of either; at most max_pairs ordered pairs
 # per batch are trained.
 DEFAULT_TRAIN_OCCLUSION = dict(overlap_thr=0.2, max_pairs=256)
-# At test time 0.1, below the fusion's 0.2: a margin for masks pasted at H/4
-# rather than at full size.
-DEFAULT_TEST_OCCLUSION = dict(overlap_thr=0.1)
+# At test time the pairs are those REFINEFusionHead decides: the detected
+# masks overlap by at least its overlap_thr (0.2) of either.
+DEFAULT_TEST_OCCLUSION = dict(overlap_thr=0.2)
 
 
 @MODELS.register_module()
@@ -56,9 +56,11 @@ class IBPPRoIHead(StandardRoIHead):
     least ``overlap_thr`` of either mask are labelled with the instance that
     owns more of the overlap in the panoptic ground truth (visible masks);
     both orders are trained, the flipped one to ``1 - y``. At test time both
-    orders of every pair of detections whose masks, pasted the same way,
-    overlap get ``O(i, j)``; the (K, K) matrix is returned as ``occ_probs``
-    of the instances (0.5 where not evaluated) for the fusion head.
+    orders of every pair of detections whose predicted masks (as returned,
+    binarised) overlap by at least ``test_cfg.occlusion.overlap_thr`` of
+    either get ``O(i, j)``: with the fusion head's ``overlap_thr``, exactly
+    the pairs SOE decides. The (K, K) matrix is returned as ``occ_probs`` of
+    the instances (0.5 where not evaluated) for the fusion head.
 
     Semantic features go in by keyword, as in mmdet's
     :class:`HybridTaskCascadeRoIHead`: ``semantic_feat`` (``F_sem``) and
@@ -312,16 +314,17 @@ class IBPPRoIHead(StandardRoIHead):
         return self.occlusion_head.loss(logits, targets)
 
     def _occlusion_probs(self, feats: Tensor, masks: Tensor, labels: Tensor,
-                         boxes: Tensor, size: Tuple[int, int]) -> Tensor:
-        """(K, K) O(i, j) for the ordered pairs whose masks overlap (0.5
-        elsewhere: the fusion decides only overlapping pairs, and scoring all
-        K^2 pairs of a crowded image would cost more than the network)."""
-        num = boxes.shape[0]
-        probs = boxes.new_full((num, num), 0.5)
-        overlapping, _ = self._overlaps(masks, boxes, size,
-                                        self.test_occlusion['overlap_thr'])
-        pairs = torch.nonzero(overlapping)
+                         pred_masks: Tensor) -> Tensor:
+        """(K, K) O(i, j) for both orders of the pairs whose predicted masks
+        ``pred_masks`` (K, H, W) overlap by at least the test ``overlap_thr``
+        of either, 0.5 elsewhere: the fusion reads no other entry, and scoring
+        all K^2 pairs of a crowded image would cost more than the network."""
+        num = labels.shape[0]
+        probs = feats.new_full((num, num), 0.5)
+        pairs, _ = overlapping_pairs(pred_masks,
+                                     self.test_occlusion['overlap_thr'])
         if pairs.shape[0]:
+            pairs = torch.cat([pairs, pairs.flip(1)])
             probs[pairs[:, 0],
                   pairs[:, 1]] = self.occlusion_head(feats, masks, labels,
                                                      pairs).sigmoid()
@@ -393,24 +396,17 @@ class IBPPRoIHead(StandardRoIHead):
         idx = torch.arange(rois.shape[0], device=rois.device)
         own = mask_preds[-1][idx, labels][:, None]
         num_per_img = [len(res) for res in results_list]
-        occ_probs = None
-        if self.occlusion_head is not None:
-            occ_probs = [
-                self._occlusion_probs(f, m, lab, res.bboxes,
-                                      semantic_feat.shape[-2:])
-                for f, m, lab, res in zip(
-                    feats.split(num_per_img), own.split(num_per_img),
-                    labels.split(num_per_img), results_list)
-            ]
         results_list = self.mask_head[-1].predict_by_feat(
             mask_preds=mask_preds[-1].split(num_per_img),
             results_list=results_list,
             batch_img_metas=batch_img_metas,
             rcnn_test_cfg=self.test_cfg,
             rescale=rescale)
-        if occ_probs is not None:
-            for res, probs in zip(results_list, occ_probs):
-                res.occ_probs = probs
+        if self.occlusion_head is not None:
+            for res, f, m, lab in zip(results_list, feats.split(num_per_img),
+                                      own.split(num_per_img),
+                                      labels.split(num_per_img)):
+                res.occ_probs = self._occlusion_probs(f, m, lab, res.masks)
         return results_list, sem_preds[-1]
 
     def forward(self,

@@ -165,6 +165,9 @@ def test_bad_config_values_are_named():
     (dict(test_cfg=dict(rcnn=dict(occlusion=dict(overlap_thr=1.5)))),
      r'test_cfg.rcnn.occlusion.overlap_thr must be a number >= 0 and '
      r'<= 1, got 1.5'),
+    (dict(test_cfg=dict(rcnn=dict(occlusion=dict(overlap_thr=0.3)))),
+     r'test_cfg.rcnn.occlusion.overlap_thr \(0.3\) must not exceed '
+     r'panoptic_fusion_head.overlap_thr \(0.2\)'),
     (dict(panoptic_fusion_head=dict(unknown_erasing=dict(thrs=0.5))),
      r"unknown key\(s\) \['thrs'\] in unknown_erasing; known keys: "
      r"\['dilation', 'thr'\]"),
