@@ -34,8 +34,7 @@ class BANetRoIHead(StandardRoIHead):
     paper's RoIAlign (Sec. 3.2: "a sampling point at the center of each
     bin"). ``F_S`` has stride 4 for every RoI, where the adaptive sampling
     (``sampling_ratio=0``) of mmdet's FPN extractors would take
-    ``ceil(h / 28) x ceil(w / 28)`` samples per 7 x 7 bin of an h x w RoI:
-    on the CPU, S2I then took about a sixth of a shapes prediction.
+    ``ceil(h / 28) x ceil(w / 28)`` samples per 7 x 7 bin of an h x w RoI.
 
     ``F_S`` goes in by keyword (``semantic_feat``), as in mmdet's
     :class:`HybridTaskCascadeRoIHead`. The mask head must expose ``F_ins``
