@@ -1,6 +1,8 @@
-"""Shared fixtures: a tiny generated shapes data set and configs derived from
-the repository's configs that point at it; ``leaf_copy`` for moving inputs
-between devices; the ``cuda`` marker's skip without a GPU."""
+"""Shared fixtures and helpers: a tiny generated shapes data set, configs
+derived from the repository's configs that point at it, randomly initialised
+detectors with mmdet's demo inputs (``from conftest import build_detector,
+demo_inputs``), ``leaf_copy`` for moving inputs between devices, and the
+``cuda`` marker's skip without a GPU."""
 import os
 import os.path as osp
 import subprocess
@@ -51,6 +53,71 @@ def mmdet_default_scope():
     """Build configs in mmdet's scope, as its Runner does."""
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+
+
+def build_detector(config, max_per_img=8, **model_overrides):
+    """A detector of a repository config with ``model_overrides`` merged in,
+    randomly initialised with seed 0. Random weights detect nothing above
+    the stock score thresholds, so every box is kept (up to
+    ``max_per_img``) for the heads after the box head to run."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(dict(model=model_overrides))
+    cfg.model.test_cfg.rcnn.score_thr = 0.0
+    cfg.model.test_cfg.rcnn.max_per_img = max_per_img
+    if 'score_thr' in cfg.model.test_cfg.get('panoptic', {}):
+        cfg.model.test_cfg.panoptic.score_thr = 0.0
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def demo_inputs(model, num_items=(4, 0), training=True, num_classes=7,
+                shapes=((3, 96, 128), (3, 128, 96))):
+    """mmdet's ``demo_mm_inputs`` for two images, preprocessed by
+    ``model``, with random all-class semantic labels in ``[0,
+    num_classes)`` and 255 (ignored)."""
+    import torch
+    from mmdet.testing import demo_mm_inputs
+    packed = demo_mm_inputs(len(shapes), [list(s) for s in shapes],
+                            num_items=list(num_items), num_classes=4,
+                            with_mask=True, with_semantic=True)
+    gen = torch.Generator().manual_seed(0)
+    for sample in packed['data_samples']:
+        sem = sample.gt_sem_seg.sem_seg
+        labels = torch.randint(0, num_classes + 1, sem.shape, generator=gen)
+        sample.gt_sem_seg.sem_seg = torch.where(labels == num_classes, 255,
+                                                labels).to(torch.uint8)
+    return model.data_preprocessor(packed, training)
+
+
+def check_panoptic_dump(path, data_root, num_classes):
+    """Check what ``tools/test.py --out path`` dumped on the tiny val split:
+    one prediction per val image, at its original size, with valid panoptic
+    ids (``label + k * 1000`` with ``label < num_classes``, or void), and at
+    least one non-void segment in the split. Fails on a pipeline that drops
+    images, predicts at the wrong size or writes only void."""
+    import json
+
+    import mmengine
+    import numpy as np
+    with open(osp.join(data_root, 'annotations',
+                       'panoptic_val2017.json')) as f:
+        images = {img['id']: img for img in json.load(f)['images']}
+    results = mmengine.load(path)
+    assert sorted(r['img_id'] for r in results) == sorted(images)
+    non_void = 0
+    for result in results:
+        pan = np.asarray(result['pred_panoptic_seg']['sem_seg'])[0]
+        img = images[result['img_id']]
+        assert pan.shape == (img['height'], img['width'])
+        labels = pan % 1000
+        assert ((labels < num_classes) | (pan == num_classes)).all()
+        non_void += int((pan != num_classes).sum())
+    assert non_void > 0
 
 
 @pytest.fixture(scope='session')

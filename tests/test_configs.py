@@ -4,7 +4,7 @@ import glob
 import os.path as osp
 
 import pytest
-from mmdet.registry import MODELS
+from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -17,7 +17,24 @@ def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports == dict(imports=['mmrefine'], allow_failed_imports=False)
     model = MODELS.build(cfg.model)
-    assert sum(p.numel() for p in model.parameters()) > 0
+    # the built model is what the config names, head by head ...
+    assert type(model) is MODELS.get(cfg.model.type)
+    for name in ('backbone', 'neck', 'rpn_head', 'roi_head', 'semantic_head',
+                 'panoptic_fusion_head'):
+        if cfg.model.get(name):
+            assert type(getattr(model, name)) is MODELS.get(
+                cfg.model[name].type), name
+    # ... and predicts the classes of the data set it is tested on
+    dataset = cfg.test_dataloader.dataset
+    metainfo = dict(DATASETS.get(dataset.type).METAINFO,
+                    **dataset.get('metainfo', {}))
+    things = len(metainfo['thing_classes'])
+    stuff = len(metainfo['stuff_classes'])
+    assert model.roi_head.bbox_head.num_classes == things
+    fusion = model.panoptic_fusion_head
+    assert (fusion.num_things_classes, fusion.num_stuff_classes) == (things,
+                                                                    stuff)
+    assert model.semantic_head.num_classes in (things + stuff, stuff + 1)
 
 
 @pytest.mark.parametrize('metafile', sorted(glob.glob(osp.join(REPO, 'configs', '*', 'metafile.yml'))),

@@ -19,8 +19,20 @@ def test_unsupported_version_is_named(installed):
     assert 'mmdet>=3.3.0,<3.4.0' in str(err.value)
 
 
-def test_supported_version_passes():
+def test_installed_versions_are_in_the_supported_ranges():
+    import mmcv
+    import mmdet
+    import mmengine
+    from mmengine.utils import digit_version
+    for module, (low, high) in ((mmcv, mmrefine.MMCV_RANGE),
+                                (mmengine, mmrefine.MMENGINE_RANGE),
+                                (mmdet, mmrefine.MMDET_RANGE)):
+        installed = digit_version(module.__version__)
+        assert digit_version(low) <= installed < digit_version(high)
+    # the lower bound is included, the upper one excluded
     mmrefine._check_version('mmdet', '3.3.0', mmrefine.MMDET_RANGE)
+    with pytest.raises(ImportError):
+        mmrefine._check_version('mmdet', '3.4.0', mmrefine.MMDET_RANGE)
 
 
 def test_version_in_one_place():

@@ -52,4 +52,4 @@ model = dict(
     # the baseline's mask_overlap = 0.5 and stuff_area_limit = 256 (4096 px
     # of COCO's ~800 x 1200 images at 256 x 256) stay
     test_cfg=dict(
-        panoptic=dict(score_thr=0.6, nms_iou_thr=0.5, occlusion_thr=0.2)))
+        panoptic=dict(score_thr=0.6, nms_iou_thr=0.5, overlap_thr=0.2)))

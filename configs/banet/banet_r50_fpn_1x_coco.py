@@ -57,7 +57,7 @@ model = dict(
             _delete_=True,
             score_thr=0.6,
             nms_iou_thr=0.5,
-            occlusion_thr=0.2,
+            overlap_thr=0.2,
             mask_overlap=0.5,
             stuff_area_limit=4096)))
 

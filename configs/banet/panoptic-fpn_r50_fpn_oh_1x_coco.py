@@ -13,4 +13,4 @@ model = dict(
     type='OcclusionHandlingPanopticFPN',
     panoptic_fusion_head=dict(type='OcclusionHandlingFusionHead'),
     test_cfg=dict(
-        panoptic=dict(score_thr=0.6, nms_iou_thr=0.5, occlusion_thr=0.2)))
+        panoptic=dict(score_thr=0.6, nms_iou_thr=0.5, overlap_thr=0.2)))

@@ -1,4 +1,4 @@
 # IBPP with one iteration (REFINE's Table 4, T = 1).
 _base_ = './refine_r18_fpn_ibpp_shapes.py'
 
-model = dict(roi_head=dict(num_iters=1, stage_loss_weights=[1]))
+model = dict(roi_head=dict(num_stages=1, stage_loss_weights=[1]))

@@ -7,13 +7,13 @@ num_things_classes = 4
 num_stuff_classes = 3
 num_classes = num_things_classes + num_stuff_classes
 channels = 64
-num_iters = 3
+num_stages = 3
 
 model = dict(
     type='REFINE',
     roi_head=dict(
         type='IBPPRoIHead',
-        num_iters=num_iters,
+        num_stages=num_stages,
         stage_loss_weights=[1, 0.5, 0.25],
         semantic_roi_extractor=dict(
             type='SingleRoIExtractor',
@@ -23,7 +23,7 @@ model = dict(
         # H~ins reads [f_ins + f_sem; softmax(RoIAlign(P_sem))]
         mask_head=dict(type='IBPPMaskHead', in_channels=channels + num_classes),
         semantic_refine_head=dict(
-            type='SemanticRefineHead',
+            type='IBPPSemanticHead',
             num_things_classes=num_things_classes,
             num_stuff_classes=num_stuff_classes,
             in_channels=channels,

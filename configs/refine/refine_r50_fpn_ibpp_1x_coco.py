@@ -13,7 +13,7 @@ model = dict(
     semantic_head=dict(type='REFINESemanticHead', inner_channels=256),
     roi_head=dict(
         type='IBPPRoIHead',
-        num_iters=3,
+        num_stages=3,
         stage_loss_weights=[1, 0.5, 0.25],
         semantic_roi_extractor=dict(
             type='SingleRoIExtractor',
@@ -22,7 +22,7 @@ model = dict(
             featmap_strides=[4]),
         mask_head=dict(type='IBPPMaskHead', in_channels=256 + num_classes),
         semantic_refine_head=dict(
-            type='SemanticRefineHead',
+            type='IBPPSemanticHead',
             num_things_classes=num_things_classes,
             num_stuff_classes=num_stuff_classes,
             in_channels=256,

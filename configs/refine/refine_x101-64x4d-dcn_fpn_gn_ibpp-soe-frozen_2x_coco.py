@@ -11,7 +11,7 @@ model = dict(
     roi_head=dict(
         occlusion_head=dict(
             _delete_=True,  # the base has None
-            type='OcclusionHead',
+            type='PairwiseOcclusionHead',
             in_channels=256,
             num_classes=80)),
     panoptic_fusion_head=dict(occlusion='soe', soe_sigma=2.5),

@@ -11,10 +11,13 @@ It is computed exactly as that adjoint, with mmcv's own RoIAlign kernels:
 forward = ``roi_align_backward`` (sampling_ratio=1, average pooling),
 backward = ``roi_align_forward``. Coordinates follow mmcv's RoIAlign, so the
 sampling points are those of :func:`~mmrefine.ops.roi_inlay`.
+
+Only ``tools/analysis_tools/benchmark_roi_inlay.py`` uses it, so
+``mmrefine.ops`` does not export it.
 """
 from typing import Sequence
 
-from torch import Tensor, nn
+from torch import Tensor
 from torch.autograd import Function
 from torch.autograd.function import once_differentiable
 
@@ -38,8 +41,10 @@ class RoIUpsampleFunction(Function):
     @staticmethod
     def forward(ctx, roi_feats: Tensor, rois: Tensor, out_size: Sequence[int],
                 spatial_scale: float, aligned: bool) -> Tensor:
-        num_imgs, height, width = check_roi_inlay_args(
-            'roi_upsample', roi_feats, rois, out_size, spatial_scale, aligned)
+        num_imgs, height, width = check_roi_inlay_args('roi_upsample',
+                                                       roi_feats, rois,
+                                                       out_size, spatial_scale,
+                                                       aligned)
         rois = rois.contiguous()
         ctx.spatial_scale = float(spatial_scale)
         ctx.aligned = aligned
@@ -98,31 +103,3 @@ def roi_upsample(roi_feats: Tensor,
     """
     return RoIUpsampleFunction.apply(roi_feats, rois, out_size, spatial_scale,
                                      aligned)
-
-
-class RoIUpsample(nn.Module):
-    """RoIUpsample baseline (BANet appendix A): the adjoint of RoIAlign.
-
-    ``<roi_upsample(v), f> == <v, roi_align(f)>`` for RoIAlign with one
-    sampling point per bin. Compare :class:`~mmrefine.ops.RoIInlay`, which
-    interpolates between sampling points instead and leaves no holes.
-
-    Args:
-        spatial_scale (float): scale of the target map w.r.t. the image.
-        aligned (bool): mmcv RoIAlign's ``aligned`` convention. Default: True.
-    """
-
-    def __init__(self, spatial_scale: float, aligned: bool = True) -> None:
-        super().__init__()
-        self.spatial_scale = float(spatial_scale)
-        self.aligned = aligned
-
-    def forward(self, roi_feats: Tensor, rois: Tensor,
-                out_size: Sequence[int]) -> Tensor:
-        """(K, C, mh, mw) RoI features -> (B, C, H, W), out_size = (B, H, W)."""
-        return roi_upsample(roi_feats, rois, out_size, self.spatial_scale,
-                            self.aligned)
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(spatial_scale={self.spatial_scale}, '
-                f'aligned={self.aligned})')

@@ -2,15 +2,17 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from mmrefine.ops import RoIUpsample, roi_inlay_pytorch, roi_upsample
+from mmrefine.ops import roi_inlay_pytorch
+from mmrefine.ops.roi_upsample import roi_upsample
 
 
 def test_is_the_adjoint_of_roi_align():
-    """<roi_upsample(v), f> == <v, roi_align(f)> (one sampling point per bin)."""
+    """<roi_upsample(v), f> == <v, roi_align(f)>, one sample per bin."""
     from mmcv.ops import roi_align
     generator = torch.Generator().manual_seed(0)
-    rois = torch.tensor([[0., 3.3, 2.1, 30.2, 17.9], [1, -4, 5, 12, 40],
-                         [0, 10, 10, 11, 11]], dtype=torch.float64)
+    rois = torch.tensor(
+        [[0., 3.3, 2.1, 30.2, 17.9], [1, -4, 5, 12, 40], [0, 10, 10, 11, 11]],
+        dtype=torch.float64)
     feats = torch.randn(3, 2, 5, 4, generator=generator, dtype=torch.float64)
     maps = torch.randn(2, 2, 12, 16, generator=generator, dtype=torch.float64)
     for aligned in (True, False):
@@ -36,8 +38,10 @@ def test_gradcheck_and_empty():
     rois = torch.tensor([[0., 0.5, 1, 5, 4], [1, 2, 0, 7, 6]],
                         dtype=torch.float64)
     feats = torch.randn(2, 2, 3, 3, dtype=torch.float64, requires_grad=True)
-    assert gradcheck(lambda x: roi_upsample(x, rois, (2, 6, 7), 1.0), (feats, ),
-                     eps=1e-6, atol=1e-8)
+    assert gradcheck(
+        lambda x: roi_upsample(x, rois, (2, 6, 7), 1.0), (feats, ),
+        eps=1e-6,
+        atol=1e-8)
     empty = torch.zeros(0, 2, 3, 3, requires_grad=True)
     out = roi_upsample(empty, rois[:0].float(), (2, 6, 7), 1.0)
     assert out.shape == (2, 2, 6, 7) and not out.any()
@@ -45,15 +49,11 @@ def test_gradcheck_and_empty():
     assert empty.grad.shape == (0, 2, 3, 3)
 
 
-def test_module_and_errors():
-    layer = RoIUpsample(spatial_scale=0.5, aligned=False)
-    assert repr(layer) == 'RoIUpsample(spatial_scale=0.5, aligned=False)'
+def test_errors():
     feats, rois = torch.randn(1, 2, 3, 3), torch.tensor([[0., 0, 0, 8, 8]])
-    torch.testing.assert_close(
-        layer(feats, rois, (1, 4, 4)),
-        roi_upsample(feats, rois, (1, 4, 4), 0.5, False))
     with pytest.raises(ValueError, match='roi_upsample: rois.* batch index'):
-        layer(feats, rois + torch.tensor([2., 0, 0, 0, 0]), (1, 4, 4))
+        roi_upsample(feats, rois + torch.tensor([2., 0, 0, 0, 0]), (1, 4, 4),
+                     0.5, False)
 
 
 @pytest.mark.cuda

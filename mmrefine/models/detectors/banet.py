@@ -1,26 +1,26 @@
 """BANet: Bidirectional Aggregation Network with Occlusion Handling."""
+import numbers
 from typing import List
 
 import torch
-from mmengine.structures import PixelData
-from torch import Tensor
-
-from mmdet.models.detectors import TwoStagePanopticSegmentor
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
 from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
-from ..seg_heads.panoptic_fusion_heads.occlusion_handling_fusion_head import \
-    OcclusionHandlingFusionHead
-from .rpn_proposals import rpn_loss_and_proposals, rpn_proposals
+from mmengine.structures import PixelData
+from torch import Tensor
+
+from ...utils import merge_options
+from ..seg_heads.panoptic_fusion_heads import OcclusionHandlingFusionHead
+from .two_stage_panoptic_base import TwoStagePanopticBase
 
 # BANet Sec. 3.4: per image a uniform rate in [0.6, 1] of the ground-truth
 # boxes is inlaid during training, at least one.
-DEFAULT_INLAY_SAMPLE_RATE = (0.6, 1.0)
+DEFAULT_INLAY_CFG = dict(sample_rate=(0.6, 1.0))
 
 
 @MODELS.register_module()
-class BANet(TwoStagePanopticSegmentor):
+class BANet(TwoStagePanopticBase):
     """BANet (Chen et al., "BANet: Bidirectional Aggregation Network with
     Occlusion Handling for Panoptic Segmentation", CVPR 2020).
 
@@ -115,19 +115,23 @@ class BANet(TwoStagePanopticSegmentor):
                     f'({self.roi_head.semantic_stride}) must be the stride '
                     f'of F_S ({stride})')
         if self.semantic_head.with_i2s:
-            ins_channels = self.roi_head.mask_head.ins_channels
+            ins_channels = self.roi_head.mask_head.feat_channels
             if self.semantic_head.ins_channels != ins_channels:
                 raise ValueError(
                     f'{name}: semantic_head.ins_channels '
                     f'({self.semantic_head.ins_channels}) must be the mask '
                     f'head\'s F_ins channels ({ins_channels})')
-        inlay_cfg = (train_cfg or {}).get('inlay', {})
-        low, high = inlay_cfg.get('sample_rate', DEFAULT_INLAY_SAMPLE_RATE)
-        if not 0 < low <= high <= 1:
+        inlay_cfg = merge_options(name, 'train_cfg.inlay',
+                                  (train_cfg
+                                   or {}).get('inlay'), DEFAULT_INLAY_CFG)
+        rate = inlay_cfg['sample_rate']
+        if not (isinstance(rate, (list, tuple)) and len(rate) == 2
+                and all(isinstance(r, numbers.Real)
+                        for r in rate) and 0 < rate[0] <= rate[1] <= 1):
             raise ValueError(
                 f'{name}: train_cfg.inlay.sample_rate must be (low, high) '
-                f'with 0 < low <= high <= 1, got {(low, high)!r}')
-        self.inlay_sample_rate = (float(low), float(high))
+                f'with 0 < low <= high <= 1, got {rate!r}')
+        self.inlay_sample_rate = (float(rate[0]), float(rate[1]))
 
     def sample_inlay_rois(self, batch_data_samples: SampleList) -> Tensor:
         """The ground-truth boxes whose F_ins is inlaid during training.
@@ -168,8 +172,8 @@ class BANet(TwoStagePanopticSegmentor):
         seg_outs = self.semantic_head(x)
         semantic_feat = seg_outs['seg_feats']
 
-        losses, rpn_results_list = rpn_loss_and_proposals(
-            self, x, batch_data_samples)
+        losses, rpn_results_list = self.rpn_loss_and_proposals(
+            x, batch_data_samples)
         losses.update(
             self.roi_head.loss(
                 x,
@@ -182,11 +186,12 @@ class BANet(TwoStagePanopticSegmentor):
             rois = self.sample_inlay_rois(batch_data_samples)
             ins_feats = self.roi_head.forward_ins_feats(
                 x, rois, semantic_feat=semantic_feat)
-            i2s_preds = self.semantic_head.forward_i2s(
-                semantic_feat, ins_feats, rois)
+            i2s_preds = self.semantic_head.forward_i2s(semantic_feat,
+                                                       ins_feats, rois)
         losses.update(
-            self.semantic_head.loss_by_feat(seg_outs['seg_preds'], i2s_preds,
-                                            batch_data_samples))
+            self.semantic_head.loss_by_feat(
+                seg_outs['seg_preds'], batch_data_samples,
+                i2s_preds=i2s_preds))
         return losses
 
     def predict(self,
@@ -207,14 +212,14 @@ class BANet(TwoStagePanopticSegmentor):
         seg_outs = self.semantic_head(x)
         semantic_feat = seg_outs['seg_feats']
 
-        rpn_results_list = rpn_proposals(self, x, batch_data_samples)
-        results_list = self.roi_head.predict(
-            x,
-            rpn_results_list,
-            batch_data_samples,
-            rescale=rescale,
-            semantic_feat=semantic_feat)
-        ins_feats, rois = self.roi_head.pop_ins_feats(results_list)
+        rpn_results_list = self.rpn_proposals(x, batch_data_samples)
+        results_list, ins_feats, rois = \
+            self.roi_head.predict_with_ins_feats(
+                x,
+                rpn_results_list,
+                batch_data_samples,
+                rescale=rescale,
+                semantic_feat=semantic_feat)
 
         seg_logits = seg_outs['seg_preds']
         if self.semantic_head.with_i2s:
@@ -233,8 +238,7 @@ class BANet(TwoStagePanopticSegmentor):
               rescale: bool) -> List[PixelData]:
         fusion_head = self.panoptic_fusion_head
         if isinstance(fusion_head, OcclusionHandlingFusionHead):
-            imgs = fusion_head.restore_images(batch_inputs, batch_img_metas,
-                                              self.data_preprocessor, rescale)
+            imgs = self.restore_images(batch_inputs, batch_img_metas, rescale)
             return fusion_head.predict(
                 results_list, seg_preds, batch_imgs=imgs)
         return fusion_head.predict(results_list, [
@@ -250,21 +254,11 @@ class BANet(TwoStagePanopticSegmentor):
         x = self.extract_feat(batch_inputs)
         seg_outs = self.semantic_head(x)
         semantic_feat = seg_outs['seg_feats']
-        rpn_outs = self.rpn_head.forward(x)
-        if batch_data_samples[0].get('proposals', None) is None:
-            batch_img_metas = [
-                data_sample.metainfo for data_sample in batch_data_samples
-            ]
-            rpn_results_list = self.rpn_head.predict_by_feat(
-                *rpn_outs, batch_img_metas=batch_img_metas, rescale=False)
-        else:
-            rpn_results_list = [
-                data_sample.proposals for data_sample in batch_data_samples
-            ]
+        rpn_outs, rpn_results_list = self.rpn_forward(x, batch_data_samples)
         roi_outs = self.roi_head.forward(
             x, rpn_results_list, semantic_feat=semantic_feat)
-        results = tuple(rpn_outs) + tuple(roi_outs[:3]) + (
-            seg_outs['seg_preds'], )
+        results = tuple(rpn_outs) + tuple(
+            roi_outs[:3]) + (seg_outs['seg_preds'], )
         if self.semantic_head.with_i2s:
             ins_feats, mask_rois = roi_outs[3:5]
             results = results + (self.semantic_head.forward_i2s(

@@ -1,15 +1,14 @@
 """mmdet's PanopticFPN whose fusion head sees the image colours."""
-from torch import Tensor
-
-from mmdet.models.detectors import PanopticFPN
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
+from torch import Tensor
 
-from .rpn_proposals import rpn_proposals
+from ..seg_heads.panoptic_fusion_heads import OcclusionHandlingFusionHead
+from .two_stage_panoptic_base import TwoStagePanopticBase
 
 
 @MODELS.register_module()
-class OcclusionHandlingPanopticFPN(PanopticFPN):
+class OcclusionHandlingPanopticFPN(TwoStagePanopticBase):
     """mmdet's :class:`PanopticFPN` with BANet's occlusion handling.
 
     Identical to :class:`PanopticFPN` (same components, same state dict, so
@@ -24,7 +23,8 @@ class OcclusionHandlingPanopticFPN(PanopticFPN):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not hasattr(self.panoptic_fusion_head, 'restore_images'):
+        if not isinstance(self.panoptic_fusion_head,
+                          OcclusionHandlingFusionHead):
             raise ValueError(
                 f'{self.__class__.__name__}: panoptic_fusion_head must be an '
                 'OcclusionHandlingFusionHead, got '
@@ -35,17 +35,16 @@ class OcclusionHandlingPanopticFPN(PanopticFPN):
                 batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
         """TwoStagePanopticSegmentor's, with ``batch_imgs`` for the fusion
-        head (:meth:`OcclusionHandlingFusionHead.restore_images`)."""
+        head (:meth:`restore_images`)."""
         batch_img_metas = [
             data_samples.metainfo for data_samples in batch_data_samples
         ]
         x = self.extract_feat(batch_inputs)
-        rpn_results_list = rpn_proposals(self, x, batch_data_samples)
+        rpn_results_list = self.rpn_proposals(x, batch_data_samples)
         results_list = self.roi_head.predict(
             x, rpn_results_list, batch_data_samples, rescale=rescale)
         seg_preds = self.semantic_head.predict(x, batch_img_metas, rescale)
-        imgs = self.panoptic_fusion_head.restore_images(
-            batch_inputs, batch_img_metas, self.data_preprocessor, rescale)
+        imgs = self.restore_images(batch_inputs, batch_img_metas, rescale)
         results_list = self.panoptic_fusion_head.predict(
             results_list, seg_preds, batch_imgs=imgs)
         return self.add_pred_to_datasample(batch_data_samples, results_list)

@@ -1,14 +1,21 @@
-from .roi_flatten import ROIFlatten, roi_flatten
-from .soft_occlusion import (mask_boxes_and_areas, occlusion_paste_order,
-                             overlapping_pairs, soft_occlusion_confidence)
+from .ocm import ObjectContextModule
+from .panoptic_fusion import (mask_boxes_and_areas, order_from_decisions,
+                              overlapping_pairs, panoptic_map, paste_instances,
+                              semantic_stuff_map, stuff_labels)
+from .roi_flatten import RoIFlatten, roi_flatten
+from .semantic_layout import (SEMANTIC_LAYOUTS, check_semantic_layout,
+                              resolve_semantic_layout)
+from .sim import StructureInjectionModule
+from .soft_occlusion import occlusion_paste_order, soft_occlusion_confidence
 from .unknown_erasing import (component_scores, max_softmax_confidence,
                               unknown_erasing)
-from .ocm import ObjectContextModule
-from .sim import StructureInjectionModule
 
 __all__ = [
-    'ROIFlatten', 'roi_flatten', 'soft_occlusion_confidence',
-    'mask_boxes_and_areas',
-    'overlapping_pairs', 'occlusion_paste_order', 'max_softmax_confidence',
-    'component_scores', 'unknown_erasing', 'ObjectContextModule', 'StructureInjectionModule'
+    'ObjectContextModule', 'mask_boxes_and_areas', 'order_from_decisions',
+    'overlapping_pairs', 'panoptic_map', 'paste_instances',
+    'semantic_stuff_map', 'stuff_labels', 'RoIFlatten', 'roi_flatten',
+    'SEMANTIC_LAYOUTS', 'check_semantic_layout', 'resolve_semantic_layout',
+    'StructureInjectionModule', 'occlusion_paste_order',
+    'soft_occlusion_confidence', 'component_scores', 'max_softmax_confidence',
+    'unknown_erasing'
 ]

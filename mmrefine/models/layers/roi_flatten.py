@@ -87,8 +87,11 @@ def _check_args(masks: Tensor, rois: Tensor, labels: Tensor, num_classes: int,
     num_imgs, height, width = check_out_size('roi_flatten', out_size,
                                              ' of the canvas')
     check_spatial_scale('roi_flatten', spatial_scale)
-    k = check_roi_values('roi_flatten', rois, num_imgs,
-                         also_valid=(labels >= 0) & (labels < num_classes))
+    k = check_roi_values(
+        'roi_flatten',
+        rois,
+        num_imgs,
+        also_valid=(labels >= 0) & (labels < num_classes))
     if k is not None:
         fail(f'labels[{k}] = {int(labels[k])}; expected a class index in '
              f'[0, num_classes = {num_classes})')
@@ -172,9 +175,10 @@ def roi_flatten(masks: Tensor, rois: Tensor, labels: Tensor, num_classes: int,
     index = (plane[:, None, None] * height + rows[:, :, None]) * width \
         + cols[:, None, :]
     grid = torch.stack([
-        grid_x[:, None, :].expand_as(valid),
-        grid_y[:, :, None].expand_as(valid)
-    ], dim=-1).to(masks.dtype)
+        grid_x[:, None, :].expand_as(valid), grid_y[:, :,
+                                                    None].expand_as(valid)
+    ],
+                       dim=-1).to(masks.dtype)
     probs = masks.sigmoid()
     chunk = max(1, _CHUNK_NUMEL // valid[0].numel())
     for k in range(0, num_rois, chunk):
@@ -186,12 +190,15 @@ def roi_flatten(masks: Tensor, rois: Tensor, labels: Tensor, num_classes: int,
             align_corners=False)[:, 0]
         keep = valid[k:k + chunk]
         canvas = canvas.scatter_reduce(
-            0, index[k:k + chunk][keep], pasted[keep], reduce='amax',
+            0,
+            index[k:k + chunk][keep],
+            pasted[keep],
+            reduce='amax',
             include_self=True)
     return canvas.view(num_imgs, num_classes, height, width)
 
 
-class ROIFlatten(nn.Module):
+class RoIFlatten(nn.Module):
     """ROI-Flatten of REFINE (AAAI 2021, Eq. 5).
 
     ``P_ins = ROI-Flatten(m_ins)``: every RoI's ``1 x m x m`` mask (logits) is

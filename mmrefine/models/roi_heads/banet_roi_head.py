@@ -1,8 +1,5 @@
 """BANet's RoI head: Semantic-To-Instance (S2I) aggregation, F_ins exposed."""
-from typing import List, Optional, Tuple
-
-import torch
-from torch import Tensor, nn
+from typing import Optional, Tuple
 
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.utils import empty_instances
@@ -10,6 +7,10 @@ from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import ConfigType, InstanceList, OptMultiConfig
+from torch import Tensor, nn
+
+from .mask_heads import FeatureFCNMaskHead
+from .roi_sampling import sample_rois
 
 
 @MODELS.register_module()
@@ -33,16 +34,16 @@ class BANetRoIHead(StandardRoIHead):
     paper's RoIAlign (Sec. 3.2: "a sampling point at the center of each
     bin"). ``F_S`` has stride 4 for every RoI, where the adaptive sampling
     (``sampling_ratio=0``) of mmdet's FPN extractors would take
-    ``ceil(h / 28) x ceil(w / 28)`` samples per 7 x 7 bin of an h x w RoI:
-    on the CPU, S2I then took about a sixth of a shapes prediction.
+    ``ceil(h / 28) x ceil(w / 28)`` samples per 7 x 7 bin of an h x w RoI.
 
-    The mask head must be a :class:`BANetMaskHead` (it exposes
-    ``F_ins``, the output of its three 3x3 convs): :meth:`predict` adds
-    ``ins_feats`` (n, C, m, m) and ``ins_bboxes`` (n, 4, the boxes ``F_ins``
-    was cropped at, in the network input's coordinates) to every image's
-    results, and :meth:`forward_ins_feats` computes ``F_ins`` at given
-    boxes (BANet's training inlays sampled ground-truth boxes). Both are
-    what the Instance-To-Semantic path inlays.
+    ``F_S`` goes in by keyword (``semantic_feat``), as in mmdet's
+    :class:`HybridTaskCascadeRoIHead`. The mask head must expose ``F_ins``
+    (a :class:`FeatureFCNMaskHead` such as :class:`BANetMaskHead`):
+    :meth:`predict_with_ins_feats` returns it with the detections (at the
+    detected boxes) and :meth:`forward_ins_feats` computes it at given boxes
+    (BANet's training inlays sampled ground-truth boxes); the
+    Instance-To-Semantic path inlays it. :meth:`predict` returns the
+    ``InstanceList`` alone.
 
     With ``semantic_channels=None`` there is no S2I and the head is a
     :class:`StandardRoIHead` that exposes ``F_ins`` (the ablation rows
@@ -74,13 +75,13 @@ class BANetRoIHead(StandardRoIHead):
             mask_head=mask_head,
             **kwargs)
         name = self.__class__.__name__
-        if self.with_mask and not hasattr(self.mask_head, 'forward_ins_feats'):
+        if self.with_mask and not isinstance(self.mask_head,
+                                             FeatureFCNMaskHead):
             raise ValueError(
-                f'{name}: mask_head must expose F_ins (forward_ins_feats), '
-                f'e.g. BANetMaskHead; got {type(self.mask_head).__name__}')
-        if semantic_channels is not None and (
-                not isinstance(semantic_channels, int)
-                or semantic_channels <= 0):
+                f'{name}: mask_head must expose F_ins (a FeatureFCNMaskHead, '
+                f'e.g. BANetMaskHead); got {type(self.mask_head).__name__}')
+        if semantic_channels is not None and (not isinstance(
+                semantic_channels, int) or semantic_channels <= 0):
             raise ValueError(f'{name}: semantic_channels must be a positive '
                              f'int or None, got {semantic_channels!r}')
         if not isinstance(semantic_stride, int) or semantic_stride <= 0:
@@ -122,20 +123,13 @@ class BANetRoIHead(StandardRoIHead):
         layer_cfg = dict(
             extractor_cfg['roi_layer'],
             sampling_ratio=self.semantic_sampling_ratio)
-        return extractor.build_roi_layers(layer_cfg,
-                                          [self.semantic_stride])[0]
+        return extractor.build_roi_layers(layer_cfg, [self.semantic_stride])[0]
 
-    def _append_semantic(self, x: Tuple[Tensor],
-                         semantic_feat: Optional[Tensor]) -> Tuple[Tensor]:
-        """Append ``phi(F_S)`` to the FPN features when S2I is on.
-
-        StandardRoIHead's loss / predict plumbing hands ``x`` down to
-        ``_bbox_forward`` and ``_mask_forward`` untouched and its RoI
-        extractors read only ``x[:num_inputs]``, so the projected semantic
-        map rides at the end of the tuple.
-        """
+    def _project_semantic(self,
+                          semantic_feat: Optional[Tensor]) -> Optional[Tensor]:
+        """``phi(F_S)`` when S2I is on, else None."""
         if not self.with_s2i:
-            return x
+            return None
         if semantic_feat is None:
             raise ValueError(
                 f'{self.__class__.__name__}: S2I is on (semantic_channels='
@@ -147,29 +141,37 @@ class BANetRoIHead(StandardRoIHead):
                 f'{self.__class__.__name__}: semantic_feat must be (B, '
                 f'{self.semantic_channels}, H, W), got '
                 f'{tuple(semantic_feat.shape)}')
-        return tuple(x) + (self.semantic_proj(semantic_feat), )
+        return self.semantic_proj(semantic_feat)
 
-    def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor) -> dict:
-        """StandardRoIHead's, with ``F_S2I`` (Eq. 1) as the RoI features."""
+    def _bbox_forward(self,
+                      x: Tuple[Tensor],
+                      rois: Tensor,
+                      s2i_feat: Optional[Tensor] = None) -> dict:
+        """StandardRoIHead's, with ``F_S2I`` (Eq. 1) as the RoI features;
+        ``s2i_feat`` is ``phi(F_S)`` (None without S2I)."""
         bbox_feats = self.bbox_roi_extractor(
             x[:self.bbox_roi_extractor.num_inputs], rois)
-        if self.with_s2i:
-            bbox_feats = bbox_feats + self.bbox_semantic_roi_layer(x[-1], rois)
+        if s2i_feat is not None:
+            bbox_feats = bbox_feats + self.bbox_semantic_roi_layer(
+                s2i_feat, rois)
         if self.with_shared_head:
             bbox_feats = self.shared_head(bbox_feats)
         cls_score, bbox_pred = self.bbox_head(bbox_feats)
         return dict(
             cls_score=cls_score, bbox_pred=bbox_pred, bbox_feats=bbox_feats)
 
-    def _mask_roi_feats(self, x: Tuple[Tensor], rois: Tensor) -> Tensor:
+    def _mask_roi_feats(self,
+                        x: Tuple[Tensor],
+                        rois: Tensor,
+                        s2i_feat: Optional[Tensor] = None) -> Tensor:
         """F_S2I of the mask branch (K, C, m, m) at ``rois``."""
         mask_feats = self.mask_roi_extractor(
             x[:self.mask_roi_extractor.num_inputs], rois)
-        if self.with_s2i:
+        if s2i_feat is not None:
             roi_layer = (
                 self.bbox_semantic_roi_layer
                 if self.share_roi_extractor else self.mask_semantic_roi_layer)
-            mask_feats = mask_feats + roi_layer(x[-1], rois)
+            mask_feats = mask_feats + roi_layer(s2i_feat, rois)
         if self.with_shared_head:
             mask_feats = self.shared_head(mask_feats)
         return mask_feats
@@ -178,18 +180,19 @@ class BANetRoIHead(StandardRoIHead):
                       x: Tuple[Tensor],
                       rois: Optional[Tensor] = None,
                       pos_inds: Optional[Tensor] = None,
-                      bbox_feats: Optional[Tensor] = None) -> dict:
+                      bbox_feats: Optional[Tensor] = None,
+                      s2i_feat: Optional[Tensor] = None) -> dict:
         """StandardRoIHead's, also returning ``ins_feats`` (F_ins)."""
         if (rois is None) == (pos_inds is None or bbox_feats is None):
             raise ValueError(
                 f'{self.__class__.__name__}._mask_forward needs either rois '
                 'or both pos_inds and bbox_feats')
         if rois is not None:
-            mask_feats = self._mask_roi_feats(x, rois)
+            mask_feats = self._mask_roi_feats(x, rois, s2i_feat)
         else:
             mask_feats = bbox_feats[pos_inds.bool()]
-        ins_feats = self.mask_head.forward_ins_feats(mask_feats)
-        mask_preds = self.mask_head.forward_mask_preds(ins_feats)
+        ins_feats = self.mask_head.forward_feats(mask_feats)
+        mask_preds = self.mask_head.forward_logits(ins_feats)
         return dict(
             mask_preds=mask_preds, mask_feats=mask_feats, ins_feats=ins_feats)
 
@@ -208,14 +211,15 @@ class BANetRoIHead(StandardRoIHead):
                 ignored without.
 
         Returns:
-            Tensor: (K, ins_channels, m, m).
+            Tensor: (K, feat_channels, m, m).
         """
         if not self.with_mask:
             raise ValueError(
                 f'{self.__class__.__name__}.forward_ins_feats needs a '
                 'mask_head')
-        x = self._append_semantic(x, semantic_feat)
-        return self.mask_head.forward_ins_feats(self._mask_roi_feats(x, rois))
+        s2i_feat = self._project_semantic(semantic_feat)
+        return self.mask_head.forward_feats(
+            self._mask_roi_feats(x, rois, s2i_feat))
 
     def forward(self,
                 x: Tuple[Tensor],
@@ -230,16 +234,16 @@ class BANetRoIHead(StandardRoIHead):
             (as :class:`StandardRoIHead`), ``mask_rois`` being what
             ``ins_feats`` would be inlaid at.
         """
-        x = self._append_semantic(x, semantic_feat)
+        s2i_feat = self._project_semantic(semantic_feat)
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
         results = ()
         if self.with_bbox:
-            bbox_results = self._bbox_forward(x, rois)
+            bbox_results = self._bbox_forward(x, rois, s2i_feat)
             results = results + (bbox_results['cls_score'],
                                  bbox_results['bbox_pred'])
         if self.with_mask:
             mask_rois = rois[:100]
-            mask_results = self._mask_forward(x, mask_rois)
+            mask_results = self._mask_forward(x, mask_rois, s2i_feat=s2i_feat)
             results = results + (mask_results['mask_preds'],
                                  mask_results['ins_feats'], mask_rois)
         return results
@@ -254,9 +258,36 @@ class BANetRoIHead(StandardRoIHead):
         Args:
             semantic_feat (Tensor, optional): F_S; required with S2I.
         """
-        return super().loss(
-            self._append_semantic(x, semantic_feat), rpn_results_list,
-            batch_data_samples)
+        s2i_feat = self._project_semantic(semantic_feat)
+        sampling_results, batch_gt_instances = sample_rois(
+            self, x, rpn_results_list, batch_data_samples)
+        rois = bbox2roi([res.priors for res in sampling_results])
+        bbox_results = self._bbox_forward(x, rois, s2i_feat)
+        losses = dict(
+            self.bbox_head.loss_and_target(
+                cls_score=bbox_results['cls_score'],
+                bbox_pred=bbox_results['bbox_pred'],
+                rois=rois,
+                sampling_results=sampling_results,
+                rcnn_train_cfg=self.train_cfg)['loss_bbox'])
+        if self.with_mask:
+            if self.share_roi_extractor:
+                mask_results = self.mask_loss(x, sampling_results,
+                                              bbox_results['bbox_feats'],
+                                              batch_gt_instances)
+            else:
+                pos_rois = bbox2roi(
+                    [res.pos_priors for res in sampling_results])
+                mask_results = self._mask_forward(
+                    x, pos_rois, s2i_feat=s2i_feat)
+                mask_results.update(
+                    self.mask_head.loss_and_target(
+                        mask_preds=mask_results['mask_preds'],
+                        sampling_results=sampling_results,
+                        batch_gt_instances=batch_gt_instances,
+                        rcnn_train_cfg=self.train_cfg))
+            losses.update(mask_results['loss_mask'])
+        return losses
 
     def predict(self,
                 x: Tuple[Tensor],
@@ -264,68 +295,78 @@ class BANetRoIHead(StandardRoIHead):
                 batch_data_samples: SampleList,
                 rescale: bool = False,
                 semantic_feat: Optional[Tensor] = None) -> InstanceList:
-        """StandardRoIHead's predictions on the S2I features; with a mask
-        head each image's results also carry ``ins_feats`` and
-        ``ins_bboxes`` (see the class docstring).
+        """StandardRoIHead's predictions on the S2I features.
 
         Args:
             semantic_feat (Tensor, optional): F_S; required with S2I.
         """
-        return super().predict(
-            self._append_semantic(x, semantic_feat), rpn_results_list,
-            batch_data_samples, rescale)
+        return self.predict_with_ins_feats(
+            x,
+            rpn_results_list,
+            batch_data_samples,
+            rescale=rescale,
+            semantic_feat=semantic_feat)[0]
 
-    def predict_mask(self,
-                     x: Tuple[Tensor],
-                     batch_img_metas: List[dict],
-                     results_list: InstanceList,
-                     rescale: bool = False) -> InstanceList:
-        """StandardRoIHead's, keeping F_ins and its boxes for the
-        Instance-To-Semantic path."""
-        # The boxes are still in the network input's coordinates here: with
-        # a mask head, predict_bbox runs without rescaling.
-        bboxes = [res.bboxes.clone() for res in results_list]
-        mask_rois = bbox2roi(bboxes)
-        roi_size = self.mask_roi_extractor.roi_layers[0].output_size
+    def predict_with_ins_feats(
+        self,
+        x: Tuple[Tensor],
+        rpn_results_list: InstanceList,
+        batch_data_samples: SampleList,
+        rescale: bool = False,
+        semantic_feat: Optional[Tensor] = None
+    ) -> Tuple[InstanceList, Tensor, Tensor]:
+        """:meth:`predict`, and F_ins at the detected boxes for the
+        Instance-To-Semantic path.
+
+        Returns:
+            tuple: The ``InstanceList``, the (K, C, m, m) F_ins of the batch's
+            detections and its (K, 5) RoIs ``[batch_idx, x1, y1, x2, y2]`` in
+            the network input's coordinates.
+        """
+        if not self.with_mask:
+            raise ValueError(f'{self.__class__.__name__}.predict needs a '
+                             'mask_head')
+        s2i_feat = self._project_semantic(semantic_feat)
+        batch_img_metas = [s.metainfo for s in batch_data_samples]
+        # Boxes stay in the network input's coordinates for the masks.
+        proposals = [res.bboxes for res in rpn_results_list]
+        rois = bbox2roi(proposals)
+        if rois.shape[0] == 0:
+            results_list = empty_instances(
+                batch_img_metas,
+                rois.device,
+                task_type='bbox',
+                box_type=self.bbox_head.predict_box_type,
+                num_classes=self.bbox_head.num_classes)
+        else:
+            bbox_results = self._bbox_forward(x, rois, s2i_feat)
+            num_per_img = tuple(len(p) for p in proposals)
+            results_list = self.bbox_head.predict_by_feat(
+                rois=rois.split(num_per_img),
+                cls_scores=bbox_results['cls_score'].split(num_per_img),
+                bbox_preds=bbox_results['bbox_pred'].split(num_per_img),
+                batch_img_metas=batch_img_metas,
+                rcnn_test_cfg=self.test_cfg,
+                rescale=False)
+
+        mask_rois = bbox2roi([res.bboxes for res in results_list])
         if mask_rois.shape[0] == 0:
+            roi_size = self.mask_roi_extractor.roi_layers[0].output_size
+            ins_feats = mask_rois.new_zeros(
+                (0, self.mask_head.feat_channels, *roi_size))
             results_list = empty_instances(
                 batch_img_metas,
                 mask_rois.device,
                 task_type='mask',
                 instance_results=results_list,
                 mask_thr_binary=self.test_cfg.mask_thr_binary)
-            ins_feats = [
-                mask_rois.new_zeros((0, self.mask_head.ins_channels,
-                                     *roi_size)) for _ in results_list
-            ]
-        else:
-            mask_results = self._mask_forward(x, mask_rois)
-            num_mask_rois_per_img = [len(res) for res in results_list]
-            mask_preds = mask_results['mask_preds'].split(
-                num_mask_rois_per_img, 0)
-            ins_feats = mask_results['ins_feats'].split(
-                num_mask_rois_per_img, 0)
-            results_list = self.mask_head.predict_by_feat(
-                mask_preds=mask_preds,
-                results_list=results_list,
-                batch_img_metas=batch_img_metas,
-                rcnn_test_cfg=self.test_cfg,
-                rescale=rescale)
-        for results, feats, boxes in zip(results_list, ins_feats, bboxes):
-            results.ins_feats = feats
-            results.ins_bboxes = boxes
-        return results_list
-
-    def pop_ins_feats(self, results_list: InstanceList
-                      ) -> Tuple[Tensor, Tensor]:
-        """Take ``ins_feats`` and ``ins_bboxes`` out of :meth:`predict`'s
-        results.
-
-        Returns:
-            tuple[Tensor]: (K, C, m, m) F_ins of the batch and its (K, 5)
-            RoIs ``[batch_idx, x1, y1, x2, y2]`` in the network input's
-            coordinates.
-        """
-        ins_feats = torch.cat([res.pop('ins_feats') for res in results_list])
-        rois = bbox2roi([res.pop('ins_bboxes') for res in results_list])
-        return ins_feats, rois
+            return results_list, ins_feats, mask_rois
+        mask_results = self._mask_forward(x, mask_rois, s2i_feat=s2i_feat)
+        num_per_img = [len(res) for res in results_list]
+        results_list = self.mask_head.predict_by_feat(
+            mask_preds=mask_results['mask_preds'].split(num_per_img),
+            results_list=results_list,
+            batch_img_metas=batch_img_metas,
+            rcnn_test_cfg=self.test_cfg,
+            rescale=rescale)
+        return results_list, mask_results['ins_feats'], mask_rois

@@ -1,33 +1,43 @@
 """REFINE's RoI head: Iterative Bi-directional Prediction Projection (IBPP)
 and the pairwise occlusion head of Soft Occlusion Estimation (SOE)."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from mmdet.models.task_modules.samplers import SamplingResult
-from mmdet.models.utils import empty_instances, unpack_gt_instances
+from mmdet.models.utils import empty_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
 from mmdet.utils import ConfigType, InstanceList, OptConfigType
 from torch import Tensor, nn
 
-from ..layers import roi_flatten
+from ...utils import check_number, merge_options
+from ..layers import RoIFlatten, overlapping_pairs
+from .roi_sampling import sample_rois
+
+# SOE's pairs (REFINE Sec. 3.3): positive RoIs whose masks, pasted at H/4,
+# overlap by at least overlap_thr of either; at most max_pairs ordered pairs
+# per batch are trained.
+DEFAULT_TRAIN_OCCLUSION = dict(overlap_thr=0.2, max_pairs=256)
+# At test time the pairs are those REFINEFusionHead decides: the detected
+# masks overlap by at least its overlap_thr (0.2) of either.
+DEFAULT_TEST_OCCLUSION = dict(overlap_thr=0.2)
 
 
 @MODELS.register_module()
 class IBPPRoIHead(StandardRoIHead):
-    """Box head, then ``num_iters`` IBPP iterations, then SOE's pair head.
+    """Box head, then ``num_stages`` IBPP iterations, then SOE's pair head.
 
     Iteration ``t = 1..T`` (REFINE Eq. 2-6), with ``F_sem`` (B, C, H/4, W/4)
     and ``P_sem^(0)`` (B, C_ins + C_sem, H/4, W/4) from the semantic head::
 
         f_sem = RoIAlign(F_sem), p_sem = softmax(RoIAlign(P_sem^(t-1)))
-        m_ins^(t) = H~ins_t([f_ins + f_sem; p_sem])       (K, C_ins, 28, 28)
-        P_ins^(t) = ROI-Flatten(m_ins^(t))               (B, C_ins, H/4, W/4)
-        P_sem^(t) = H~sem_t([P_ins^(t); F_sem])           (B, C_ins + C_sem, ...)
+        m_ins^(t) = H~ins_t([f_ins + f_sem; p_sem])      (K, C_ins, 28, 28)
+        P_ins^(t) = RoIFlatten(m_ins^(t))                (B, C_ins, H/4, W/4)
+        P_sem^(t) = H~sem_t([P_ins^(t); F_sem])          (B, C_ins + C_sem, ..)
 
     ``f_ins`` is the usual 14 x 14 mask RoI feature. The RoIAligned
     prediction is turned into probabilities so that the mask head sees
@@ -46,28 +56,39 @@ class IBPPRoIHead(StandardRoIHead):
     least ``overlap_thr`` of either mask are labelled with the instance that
     owns more of the overlap in the panoptic ground truth (visible masks);
     both orders are trained, the flipped one to ``1 - y``. At test time both
-    orders of every pair of detections whose masks, pasted the same way,
-    overlap get ``O(i, j)``; the (K, K) matrix is returned as ``occ_probs``
-    of the instances (0.5 where not evaluated) for the fusion head.
+    orders of every pair of detections whose predicted masks (as returned,
+    binarised) overlap by at least ``test_cfg.occlusion.overlap_thr`` of
+    either get ``O(i, j)``: with the fusion head's ``overlap_thr``, exactly
+    the pairs SOE decides. The (K, K) matrix is returned as ``occ_probs`` of
+    the instances (0.5 where not evaluated) for the fusion head.
+
+    Semantic features go in by keyword, as in mmdet's
+    :class:`HybridTaskCascadeRoIHead`: ``semantic_feat`` (``F_sem``) and
+    ``semantic_pred`` (``P_sem^(0)``). :meth:`predict` returns an
+    ``InstanceList``; :meth:`predict_with_semantics` also returns the
+    refined ``P_sem^(T)``, which the detector fuses.
 
     Args:
-        num_iters: T.
-        stage_loss_weights: one weight per iteration for its mask and
-            semantic losses.
-        semantic_roi_extractor: RoIAlign of F_sem and P_sem (one level).
-        mask_head: config of :class:`IBPPMaskHead`, or a list of T.
-        semantic_refine_head: config of :class:`SemanticRefineHead`, or a
-            list of T.
-        occlusion_head: config of :class:`OcclusionHead`, or None.
+        num_stages (int): T. Defaults to 3.
+        stage_loss_weights (Sequence[float]): One weight per iteration for
+            its mask and semantic losses. Defaults to (1, 0.5, 0.25).
+        semantic_roi_extractor (dict): RoIAlign of F_sem and P_sem (one
+            level).
+        mask_head (dict or list[dict]): :class:`IBPPMaskHead`, or a list of
+            T.
+        semantic_refine_head (dict or list[dict]): :class:`IBPPSemanticHead`,
+            or a list of T.
+        occlusion_head (dict, optional): :class:`PairwiseOcclusionHead`, or
+            None. Defaults to None.
 
-    ``train_cfg.occlusion`` (optional): ``overlap_thr`` (0.2) and
-    ``max_pairs`` (ordered pairs per batch, 256). ``test_cfg.occlusion``
-    (optional): ``overlap_thr`` (0.1: below the fusion's 0.2, a margin for
-    masks pasted at H/4 rather than at full size).
+    ``train_cfg.occlusion`` (optional): ``overlap_thr`` and ``max_pairs``,
+    defaults in ``DEFAULT_TRAIN_OCCLUSION``. ``test_cfg.occlusion``
+    (optional): ``overlap_thr``, default in ``DEFAULT_TEST_OCCLUSION``.
+    Unknown keys are errors.
     """
 
     def __init__(self,
-                 num_iters: int = 3,
+                 num_stages: int = 3,
                  stage_loss_weights: Sequence[float] = (1, 0.5, 0.25),
                  semantic_roi_extractor: ConfigType = dict(
                      type='SingleRoIExtractor',
@@ -76,33 +97,60 @@ class IBPPRoIHead(StandardRoIHead):
                      out_channels=256,
                      featmap_strides=[4]),
                  semantic_refine_head: ConfigType = dict(
-                     type='SemanticRefineHead'),
+                     type='IBPPSemanticHead'),
                  occlusion_head: OptConfigType = None,
                  **kwargs) -> None:
-        if num_iters < 1:
-            raise ValueError(f'IBPPRoIHead: num_iters={num_iters}, expected '
-                             f'at least 1')
-        if len(stage_loss_weights) != num_iters:
+        name = self.__class__.__name__
+        check_number(name, 'num_stages', num_stages, low=1, integer=True)
+        weights_ok = isinstance(
+            stage_loss_weights,
+            (list, tuple)) and len(stage_loss_weights) == num_stages
+        if not weights_ok:
             raise ValueError(
-                f'IBPPRoIHead: stage_loss_weights={list(stage_loss_weights)} '
-                f'has {len(stage_loss_weights)} entries, expected one per '
-                f'iteration (num_iters={num_iters})')
-        self.num_iters = num_iters
+                f'{name}: stage_loss_weights must be a list of {num_stages} '
+                f'numbers, one per stage (num_stages={num_stages}), got '
+                f'{stage_loss_weights!r}')
+        for t, weight in enumerate(stage_loss_weights):
+            check_number(name, f'stage_loss_weights[{t}]', weight, low=0)
+        self.num_stages = num_stages
         self.stage_loss_weights = list(stage_loss_weights)
         super().__init__(**kwargs)
+        self.train_occlusion = merge_options(name, 'train_cfg.rcnn.occlusion',
+                                             (self.train_cfg
+                                              or {}).get('occlusion'),
+                                             DEFAULT_TRAIN_OCCLUSION)
+        self.test_occlusion = merge_options(name, 'test_cfg.rcnn.occlusion',
+                                            (self.test_cfg
+                                             or {}).get('occlusion'),
+                                            DEFAULT_TEST_OCCLUSION)
+        for key, cfg in (('train_cfg.rcnn.occlusion.overlap_thr',
+                          self.train_occlusion),
+                         ('test_cfg.rcnn.occlusion.overlap_thr',
+                          self.test_occlusion)):
+            check_number(name, key, cfg['overlap_thr'], low=0, high=1)
+        check_number(
+            name,
+            'train_cfg.rcnn.occlusion.max_pairs',
+            self.train_occlusion['max_pairs'],
+            low=1,
+            integer=True)
         self.semantic_roi_extractor = MODELS.build(semantic_roi_extractor)
+        self.roi_flatten = RoIFlatten(
+            self.num_things_classes,
+            1.0 / self.semantic_roi_extractor.featmap_strides[0])
         self.semantic_refine_head = nn.ModuleList(
-            MODELS.build(cfg)
-            for cfg in self._per_iter(semantic_refine_head,
-                                      'semantic_refine_head'))
-        self.occlusion_head = (MODELS.build(occlusion_head)
-                               if occlusion_head is not None else None)
+            MODELS.build(cfg) for cfg in self._per_stage(
+                semantic_refine_head, 'semantic_refine_head'))
+        self.occlusion_head = (
+            MODELS.build(occlusion_head)
+            if occlusion_head is not None else None)
 
-    def _per_iter(self, cfg, name: str) -> list:
-        cfgs = cfg if isinstance(cfg, (list, tuple)) else [cfg] * self.num_iters
-        if len(cfgs) != self.num_iters:
+    def _per_stage(self, cfg, name: str) -> list:
+        cfgs = cfg if isinstance(cfg, (list, tuple)) else [cfg] * \
+            self.num_stages
+        if len(cfgs) != self.num_stages:
             raise ValueError(f'IBPPRoIHead: {name} has {len(cfgs)} configs, '
-                             f'expected num_iters={self.num_iters}')
+                             f'expected num_stages={self.num_stages}')
         return cfgs
 
     def init_mask_head(self, mask_roi_extractor: ConfigType,
@@ -112,7 +160,7 @@ class IBPPRoIHead(StandardRoIHead):
         self.share_roi_extractor = False
         self.mask_head = nn.ModuleList(
             MODELS.build(cfg)
-            for cfg in self._per_iter(mask_head, 'mask_head'))
+            for cfg in self._per_stage(mask_head, 'mask_head'))
 
     @property
     def num_things_classes(self) -> int:
@@ -127,59 +175,63 @@ class IBPPRoIHead(StandardRoIHead):
             return feat.new_zeros((0, feat.shape[1], *size))
         return self.semantic_roi_extractor.roi_layers[0](feat, rois)
 
-    def _ibpp(self, x: Tuple[Tensor], rois: Tensor, labels: Tensor,
-              semantic_feat: Tensor, semantic_pred: Tensor
-              ) -> Tuple[List[Tensor], List[Tensor], Tensor]:
+    def _ibpp(
+            self, x: Tuple[Tensor], rois: Tensor, labels: Tensor,
+            semantic_feat: Tensor, semantic_pred: Tensor
+    ) -> Tuple[List[Tensor], List[Tensor], Tensor]:
         """Run the T iterations on ``rois`` (K, 5) of classes ``labels``.
 
         Returns the mask logits (K, C_ins, 28, 28) and the semantic logits
         (B, C_ins + C_sem, H/4, W/4) of every iteration, and the last mask
         features (K, C, 14, 14).
         """
-        f_ins = self.mask_roi_extractor(
-            x[:self.mask_roi_extractor.num_inputs], rois)
+        f_ins = self.mask_roi_extractor(x[:self.mask_roi_extractor.num_inputs],
+                                        rois)
         f_sem = self._semantic_roi_align(semantic_feat, rois)
         base = f_ins + f_sem
         canvas_size = (semantic_feat.shape[0], *semantic_feat.shape[-2:])
-        scale = self.semantic_roi_extractor.featmap_strides[0]
         idx = torch.arange(rois.shape[0], device=rois.device)
         mask_preds, sem_preds = [], []
         sem_pred = semantic_pred
-        for t in range(self.num_iters):
+        for t in range(self.num_stages):
             p_sem = self._semantic_roi_align(sem_pred, rois).softmax(1)
-            masks, feats = self.mask_head[t](torch.cat([base, p_sem], dim=1))
-            canvas = roi_flatten(masks[idx, labels][:, None], rois, labels,
-                                 self.num_things_classes, canvas_size,
-                                 1.0 / scale)
+            feats = self.mask_head[t].forward_feats(
+                torch.cat([base, p_sem], dim=1))
+            masks = self.mask_head[t].forward_logits(feats)
+            canvas = self.roi_flatten(masks[idx, labels][:, None], rois,
+                                      labels, canvas_size)
             sem_pred = self.semantic_refine_head[t](canvas, semantic_feat)
             mask_preds.append(masks)
             sem_preds.append(sem_pred)
         return mask_preds, sem_preds, feats
 
-    def loss(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
-             batch_data_samples: SampleList, semantic_feat: Tensor,
-             semantic_pred: Tensor) -> Dict[str, Tensor]:
+    def _check_semantics(self, semantic_feat: Optional[Tensor],
+                         semantic_pred: Optional[Tensor]) -> None:
+        if semantic_feat is None or semantic_pred is None:
+            raise ValueError(
+                f'{self.__class__.__name__} needs semantic_feat (F_sem) and '
+                'semantic_pred (P_sem^(0)) from the semantic head')
+
+    def loss(self,
+             x: Tuple[Tensor],
+             rpn_results_list: InstanceList,
+             batch_data_samples: SampleList,
+             semantic_feat: Optional[Tensor] = None,
+             semantic_pred: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Box, per-iteration mask and semantic, and occlusion losses."""
-        batch_gt_instances, batch_gt_instances_ignore, _ = \
-            unpack_gt_instances(batch_data_samples)
-        sampling_results = []
-        for i, rpn_results in enumerate(rpn_results_list):
-            rpn_results.priors = rpn_results.pop('bboxes')
-            assign_result = self.bbox_assigner.assign(
-                rpn_results, batch_gt_instances[i],
-                batch_gt_instances_ignore[i])
-            sampling_results.append(self.bbox_sampler.sample(
-                assign_result, rpn_results, batch_gt_instances[i],
-                feats=[lvl_feat[i][None] for lvl_feat in x]))
+        self._check_semantics(semantic_feat, semantic_pred)
+        sampling_results, batch_gt_instances = sample_rois(
+            self, x, rpn_results_list, batch_data_samples)
 
         losses = dict(self.bbox_loss(x, sampling_results)['loss_bbox'])
 
         pos_rois = bbox2roi([res.pos_priors for res in sampling_results])
         pos_labels = torch.cat([res.pos_gt_labels for res in sampling_results])
-        mask_targets = self.mask_head[0].get_targets(
-            sampling_results, batch_gt_instances, self.train_cfg)
-        mask_preds, sem_preds, feats = self._ibpp(
-            x, pos_rois, pos_labels, semantic_feat, semantic_pred)
+        mask_targets = self.mask_head[0].get_targets(sampling_results,
+                                                     batch_gt_instances,
+                                                     self.train_cfg)
+        mask_preds, sem_preds, feats = self._ibpp(x, pos_rois, pos_labels,
+                                                  semantic_feat, semantic_pred)
         for t, weight in enumerate(self.stage_loss_weights):
             if pos_rois.shape[0] == 0:  # keep the graph, add nothing
                 loss_mask = mask_preds[t].sum()
@@ -200,14 +252,14 @@ class IBPPRoIHead(StandardRoIHead):
         return losses
 
     # ------------------------------------------------------------- SOE ----
-    def _paste(self, masks: Tensor, boxes: Tensor,
-               size: Tuple[int, int]) -> Tensor:
+    def _paste(self, masks: Tensor, boxes: Tensor, size: Tuple[int,
+                                                               int]) -> Tensor:
         """Binarised (K, h, w) masks at the semantic resolution."""
         if masks.shape[0] == 0:
             return masks.new_zeros((0, *size), dtype=torch.bool)
         scale = 1.0 / self.semantic_roi_extractor.featmap_strides[0]
-        pasted, _ = _do_paste_mask(masks.sigmoid(), boxes * scale, *size,
-                                   skip_empty=False)
+        pasted, _ = _do_paste_mask(
+            masks.sigmoid(), boxes * scale, *size, skip_empty=False)
         return pasted >= 0.5
 
     def _overlaps(self, masks: Tensor, boxes: Tensor, size: Tuple[int, int],
@@ -217,8 +269,8 @@ class IBPPRoIHead(StandardRoIHead):
         pred = self._paste(masks, boxes, size).flatten(1).float()
         inter = pred @ pred.T
         area = pred.sum(1)
-        overlapping = (inter > 0) & (inter >= overlap_thr * torch.minimum(
-            area[:, None], area[None]))
+        overlapping = (inter > 0) & (
+            inter >= overlap_thr * torch.minimum(area[:, None], area[None]))
         overlapping.fill_diagonal_(False)
         return overlapping, pred
 
@@ -227,9 +279,8 @@ class IBPPRoIHead(StandardRoIHead):
                         masks: Tensor, labels: Tensor,
                         size: Tuple[int, int]) -> Tensor:
         """BCE over overlapping pairs of positive RoIs (see class doc)."""
-        cfg = self.train_cfg.get('occlusion', {})
-        overlap_thr = cfg.get('overlap_thr', 0.2)
-        max_pairs = cfg.get('max_pairs', 256)
+        overlap_thr = self.train_occlusion['overlap_thr']
+        max_pairs = self.train_occlusion['max_pairs']
         pairs, targets = [], []
         start = 0
         for res, gt in zip(sampling_results, batch_gt_instances):
@@ -242,8 +293,8 @@ class IBPPRoIHead(StandardRoIHead):
                                                res.pos_priors, size,
                                                overlap_thr)
             gt_masks = gt.masks.to_tensor(torch.float, pred.device)
-            gt_masks = F.interpolate(gt_masks[None], size=size,
-                                     mode='nearest')[0].flatten(1)
+            gt_masks = F.interpolate(
+                gt_masks[None], size=size, mode='nearest')[0].flatten(1)
             owner = gt_masks[res.pos_assigned_gt_inds] * pred
             # own[a, b]: pixels of M_a & M_b owned by a's instance
             own = owner @ pred.T
@@ -263,19 +314,20 @@ class IBPPRoIHead(StandardRoIHead):
         return self.occlusion_head.loss(logits, targets)
 
     def _occlusion_probs(self, feats: Tensor, masks: Tensor, labels: Tensor,
-                         boxes: Tensor, size: Tuple[int, int]) -> Tensor:
-        """(K, K) O(i, j) for the ordered pairs whose masks overlap (0.5
-        elsewhere: the fusion decides only overlapping pairs, and scoring all
-        K^2 pairs of a crowded image would cost more than the network)."""
-        num = boxes.shape[0]
-        probs = boxes.new_full((num, num), 0.5)
-        cfg = self.test_cfg.get('occlusion', {})
-        overlapping, _ = self._overlaps(masks, boxes, size,
-                                        cfg.get('overlap_thr', 0.1))
-        pairs = torch.nonzero(overlapping)
+                         pred_masks: Tensor) -> Tensor:
+        """(K, K) O(i, j) for both orders of the pairs whose predicted masks
+        ``pred_masks`` (K, H, W) overlap by at least the test ``overlap_thr``
+        of either, 0.5 elsewhere: the fusion reads no other entry, and scoring
+        all K^2 pairs of a crowded image would cost more than the network."""
+        num = labels.shape[0]
+        probs = feats.new_full((num, num), 0.5)
+        pairs, _ = overlapping_pairs(pred_masks,
+                                     self.test_occlusion['overlap_thr'])
         if pairs.shape[0]:
-            probs[pairs[:, 0], pairs[:, 1]] = self.occlusion_head(
-                feats, masks, labels, pairs).sigmoid()
+            pairs = torch.cat([pairs, pairs.flip(1)])
+            probs[pairs[:, 0],
+                  pairs[:, 1]] = self.occlusion_head(feats, masks, labels,
+                                                     pairs).sigmoid()
         return probs
 
     # ------------------------------------------------------- inference ----
@@ -283,22 +335,60 @@ class IBPPRoIHead(StandardRoIHead):
                 x: Tuple[Tensor],
                 rpn_results_list: InstanceList,
                 batch_data_samples: SampleList,
-                semantic_feat: Tensor,
-                semantic_pred: Tensor,
-                rescale: bool = False) -> Tuple[InstanceList, Tensor]:
-        """Detections with masks (and ``occ_probs`` when SOE is on), and the
-        refined semantic logits ``P_sem^(T)`` (B, C_ins + C_sem, H/4, W/4)."""
+                rescale: bool = False,
+                semantic_feat: Optional[Tensor] = None,
+                semantic_pred: Optional[Tensor] = None) -> InstanceList:
+        """Detections with masks, and ``occ_probs`` (K, K) with an occlusion
+        head (see :meth:`predict_with_semantics`)."""
+        return self.predict_with_semantics(
+            x,
+            rpn_results_list,
+            batch_data_samples,
+            rescale=rescale,
+            semantic_feat=semantic_feat,
+            semantic_pred=semantic_pred)[0]
+
+    def predict_with_semantics(
+            self,
+            x: Tuple[Tensor],
+            rpn_results_list: InstanceList,
+            batch_data_samples: SampleList,
+            rescale: bool = False,
+            semantic_feat: Optional[Tensor] = None,
+            semantic_pred: Optional[Tensor] = None
+    ) -> Tuple[InstanceList, Tensor]:
+        """Detections with masks (and ``occ_probs`` with an occlusion head),
+        and the refined semantic logits ``P_sem^(T)`` (B, C_ins + C_sem, H/4,
+        W/4) of the same iterations.
+
+        Args:
+            x (tuple[Tensor]): FPN features.
+            rpn_results_list (list[InstanceData]): Proposals per image.
+            batch_data_samples (list[DetDataSample]): With the image metas.
+            rescale (bool): Masks at ``ori_shape``. Defaults to False.
+            semantic_feat (Tensor): F_sem (B, C, H/4, W/4).
+            semantic_pred (Tensor): P_sem^(0) (B, C_ins + C_sem, H/4, W/4).
+
+        Returns:
+            tuple: The ``InstanceList`` and ``P_sem^(T)``.
+        """
+        self._check_semantics(semantic_feat, semantic_pred)
         batch_img_metas = [s.metainfo for s in batch_data_samples]
         results_list = self.predict_bbox(
-            x, batch_img_metas, rpn_results_list, rcnn_test_cfg=self.test_cfg,
+            x,
+            batch_img_metas,
+            rpn_results_list,
+            rcnn_test_cfg=self.test_cfg,
             rescale=False)
         rois = bbox2roi([res.bboxes for res in results_list])
         labels = torch.cat([res.labels for res in results_list])
-        mask_preds, sem_preds, feats = self._ibpp(
-            x, rois, labels, semantic_feat, semantic_pred)
+        mask_preds, sem_preds, feats = self._ibpp(x, rois, labels,
+                                                  semantic_feat, semantic_pred)
         if rois.shape[0] == 0:
             results_list = empty_instances(
-                batch_img_metas, rois.device, task_type='mask',
+                batch_img_metas,
+                rois.device,
+                task_type='mask',
                 instance_results=results_list,
                 mask_thr_binary=self.test_cfg.mask_thr_binary)
             return results_list, sem_preds[-1]
@@ -306,32 +396,29 @@ class IBPPRoIHead(StandardRoIHead):
         idx = torch.arange(rois.shape[0], device=rois.device)
         own = mask_preds[-1][idx, labels][:, None]
         num_per_img = [len(res) for res in results_list]
-        occ_probs = None
-        if self.occlusion_head is not None:
-            occ_probs = [
-                self._occlusion_probs(f, m, lab, res.bboxes,
-                                      semantic_feat.shape[-2:])
-                for f, m, lab, res in zip(
-                    feats.split(num_per_img), own.split(num_per_img),
-                    labels.split(num_per_img), results_list)
-            ]
         results_list = self.mask_head[-1].predict_by_feat(
             mask_preds=mask_preds[-1].split(num_per_img),
             results_list=results_list,
             batch_img_metas=batch_img_metas,
             rcnn_test_cfg=self.test_cfg,
             rescale=rescale)
-        if occ_probs is not None:
-            for res, probs in zip(results_list, occ_probs):
-                res.occ_probs = probs
+        if self.occlusion_head is not None:
+            for res, f, m, lab in zip(results_list, feats.split(num_per_img),
+                                      own.split(num_per_img),
+                                      labels.split(num_per_img)):
+                res.occ_probs = self._occlusion_probs(f, m, lab, res.masks)
         return results_list, sem_preds[-1]
 
-    def forward(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
-                batch_data_samples: SampleList, semantic_feat: Tensor,
-                semantic_pred: Tensor) -> tuple:
+    def forward(self,
+                x: Tuple[Tensor],
+                rpn_results_list: InstanceList,
+                batch_data_samples: SampleList = None,
+                semantic_feat: Optional[Tensor] = None,
+                semantic_pred: Optional[Tensor] = None) -> tuple:
         """Tensor mode: box outputs of the proposals, then the mask and
         semantic logits of every iteration on the first 100 proposals as
         class-0 RoIs (no post-processing)."""
+        self._check_semantics(semantic_feat, semantic_pred)
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
         bbox_results = self._bbox_forward(x, rois)
         rois = rois[:100]

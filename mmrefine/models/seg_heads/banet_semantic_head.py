@@ -1,38 +1,32 @@
 """BANet's semantic head: F_S, and the Instance-To-Semantic (I2S) path."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import ModuleList
-from torch import Tensor, nn
-
-from mmdet.models.seg_heads.base_semantic_head import BaseSemanticHead
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
-from mmrefine.ops import RoIInlay
+from mmengine.model import ModuleList
+from torch import Tensor, nn
 
+from mmrefine.ops import RoIInlay
+from .all_class_semantic_head import AllClassSemanticHead
 from .sem_seg_loss import sem_seg_loss
 
 
 @MODELS.register_module()
-class BANetSemanticHead(BaseSemanticHead):
+class BANetSemanticHead(AllClassSemanticHead):
     """Semantic head of BANet (Chen et al., CVPR 2020, Sec. 3.2, Fig. 4).
 
-    Predicts **all** classes, things then stuff (``num_things_classes +
-    num_stuff_classes`` channels): exactly the layout of mmdet's
-    ``gt_sem_seg`` (``LoadPanopticAnnotations``: things ``0 .. N_th - 1``,
-    stuff ``N_th .. N - 1``, 255 ignored), so the targets are used as they
-    are, unlike :class:`PanopticFPNHead`, which merges the things into one
-    channel.
+    Predicts all classes, things then stuff (:class:`AllClassSemanticHead`).
 
     Semantic features (UPSNet's design, which BANet follows): on each FPN
     level ``P_l`` (``start_level <= l < end_level``) ``num_convs`` stacked
     3x3 convs (deformable with ``conv_cfg=dict(type='DCN')``), upsampled
     bilinearly to the first level's size (stride 4) and concatenated::
 
-        F_S   = [up(conv3x3^3(P_2)); ...; up(conv3x3^3(P_5))]  (B, L*C, H/4, W/4)
+        F_S   = [up(conv3x3^3(P_2)); ...; up(conv3x3^3(P_5))]  (B, L*C, h, w)
         L_seg = CE(conv1x1(F_S), gt)
 
     Instance-To-Semantic (with ``sim``): the mask head's instance features
@@ -52,8 +46,9 @@ class BANetSemanticHead(BaseSemanticHead):
     Because ``F_S`` is needed by the RoI head (S2I) before ``F_ins`` exists,
     the detector calls the head in two steps: :meth:`forward` (``F_S`` and
     its logits), then :meth:`forward_i2s`; :meth:`loss_by_feat` and
-    :meth:`predict_by_feat` finish. :meth:`loss` and :meth:`predict` do all
-    of it in one call.
+    :meth:`predict_by_feat` finish. The inherited :meth:`loss` and
+    :meth:`predict` use the ``F_S`` logits alone: :meth:`loss` refuses when
+    I2S is on, :meth:`predict` gives the ``F_S`` prediction.
 
     Args:
         num_things_classes (int): Number of thing classes. Defaults to 80.
@@ -97,19 +92,21 @@ class BANetSemanticHead(BaseSemanticHead):
                  norm_cfg: OptConfigType = dict(
                      type='GN', num_groups=32, requires_grad=True),
                  loss_seg: ConfigType = dict(
-                     type='CrossEntropyLoss', ignore_index=255,
+                     type='CrossEntropyLoss',
+                     ignore_index=255,
                      loss_weight=0.2),
                  loss_i2s: ConfigType = dict(
-                     type='CrossEntropyLoss', ignore_index=255,
+                     type='CrossEntropyLoss',
+                     ignore_index=255,
                      loss_weight=0.3),
                  init_cfg: OptMultiConfig = None) -> None:
         name = self.__class__.__name__
-        for arg, value, low in (('num_things_classes', num_things_classes, 0),
-                                ('num_stuff_classes', num_stuff_classes, 0),
-                                ('in_channels', in_channels, 1),
-                                ('inner_channels', inner_channels, 1),
-                                ('start_level', start_level, 0),
-                                ('num_convs', num_convs, 1),
+        for arg, value, low in (('num_things_classes', num_things_classes,
+                                 0), ('num_stuff_classes', num_stuff_classes,
+                                      0), ('in_channels', in_channels, 1),
+                                ('inner_channels', inner_channels,
+                                 1), ('start_level', start_level,
+                                      0), ('num_convs', num_convs, 1),
                                 ('ins_channels', ins_channels, 1)):
             if not isinstance(value, int) or value < low:
                 raise ValueError(f'{name}: {arg} must be an int >= {low}, '
@@ -168,8 +165,7 @@ class BANetSemanticHead(BaseSemanticHead):
                         instance_channels=ins_channels,
                         in_channels=i2s_channels))
                 i2s_channels = self.ocm.out_channels
-            self.conv_logits_i2s = nn.Conv2d(i2s_channels, self.num_classes,
-                                             1)
+            self.conv_logits_i2s = nn.Conv2d(i2s_channels, self.num_classes, 1)
             self.loss_i2s = MODELS.build(loss_i2s)
 
     def init_weights(self) -> None:
@@ -223,103 +219,25 @@ class BANetSemanticHead(BaseSemanticHead):
                 f'(K, {self.ins_channels}, m, m), got '
                 f'{tuple(ins_feats.shape)}')
         num_imgs, _, height, width = seg_feats.shape
-        inlay_feats = self.roi_inlay(
-            ins_feats, rois.to(ins_feats.dtype), (num_imgs, height, width))
+        inlay_feats = self.roi_inlay(ins_feats, rois.to(ins_feats.dtype),
+                                     (num_imgs, height, width))
         i2s_feats = self.sim(inlay_feats, seg_feats)
         if self.ocm is not None:
             i2s_feats = self.ocm(inlay_feats, i2s_feats)
         return self.conv_logits_i2s(i2s_feats)
 
-    def loss_by_feat(self, seg_preds: Tensor, i2s_preds: Optional[Tensor],
-                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        """``loss_seg`` on the F_S logits and, with I2S, ``loss_i2s``.
-
-        The targets are ``gt_sem_seg`` as mmdet loads it (all classes, 255
-        ignored), subsampled to the logits' stride (nearest).
-        """
+    def loss_by_feat(self,
+                     seg_preds: Tensor,
+                     batch_data_samples: SampleList,
+                     i2s_preds: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """``loss_seg`` on the F_S logits and, with I2S, ``loss_i2s`` on the
+        I2S logits (:meth:`forward_i2s`), which are then required."""
         if self.with_i2s and i2s_preds is None:
             raise ValueError(f'{self.__class__.__name__}.loss_by_feat: I2S '
                              'is on, so i2s_preds are required')
-        losses = dict(
-            loss_seg=sem_seg_loss(seg_preds, batch_data_samples,
-                                  self.loss_seg, self.seg_rescale_factor))
+        losses = super().loss_by_feat(seg_preds, batch_data_samples)
         if self.with_i2s:
             losses['loss_i2s'] = sem_seg_loss(i2s_preds, batch_data_samples,
                                               self.loss_i2s,
                                               self.seg_rescale_factor)
         return losses
-
-    def loss(self,
-             x: Tuple[Tensor],
-             batch_data_samples: SampleList,
-             ins_feats: Optional[Tensor] = None,
-             rois: Optional[Tensor] = None) -> Dict[str, Tensor]:
-        """Losses from FPN features (and, with I2S, F_ins at ``rois``)."""
-        outs = self(x)
-        i2s_preds = None
-        if self.with_i2s:
-            i2s_preds = self.forward_i2s(
-                outs['seg_feats'], *self._check_ins(ins_feats, rois))
-        return self.loss_by_feat(outs['seg_preds'], i2s_preds,
-                                 batch_data_samples)
-
-    def predict_by_feat(self,
-                        seg_preds: Tensor,
-                        batch_img_metas: List[dict],
-                        rescale: bool = False) -> List[Tensor]:
-        """(B, num_classes, h, w) logits -> per-image (num_classes, H, W)
-        logits: at ``ori_shape`` with ``rescale``, else at ``img_shape``."""
-        seg_preds = F.interpolate(
-            seg_preds,
-            size=batch_img_metas[0]['batch_input_shape'],
-            mode='bilinear',
-            align_corners=False)
-        results = []
-        for seg_pred, img_meta in zip(seg_preds, batch_img_metas):
-            h, w = img_meta['img_shape'][:2]
-            seg_pred = seg_pred[:, :h, :w]
-            if rescale:
-                seg_pred = F.interpolate(
-                    seg_pred[None],
-                    size=img_meta['ori_shape'][:2],
-                    mode='bilinear',
-                    align_corners=False)[0]
-            results.append(seg_pred)
-        return results
-
-    def predict(self,
-                x: Tuple[Tensor],
-                batch_img_metas: List[dict],
-                rescale: bool = False,
-                ins_feats: Optional[Tensor] = None,
-                rois: Optional[Tensor] = None) -> List[Tensor]:
-        """Per-image logits from FPN features (and, with I2S, F_ins at
-        ``rois``, the detected boxes)."""
-        outs = self(x)
-        seg_preds = outs['seg_preds']
-        if self.with_i2s:
-            seg_preds = self.forward_i2s(outs['seg_feats'],
-                                         *self._check_ins(ins_feats, rois))
-        return self.predict_by_feat(seg_preds, batch_img_metas, rescale)
-
-    def _check_ins(self, ins_feats: Optional[Tensor],
-                   rois: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
-        if ins_feats is None or rois is None:
-            raise ValueError(
-                f'{self.__class__.__name__}: I2S is on, so ins_feats (F_ins) '
-                'and their rois are required')
-        return ins_feats, rois
-
-    def to_stuff_thing_layout(self, seg_pred: Tensor) -> Tensor:
-        """All-class logits (..., N_th + N_st, H, W) -> PanopticFPNHead's
-        layout (..., N_st + 1, H, W): stuff, then one "thing" channel, the
-        maximum of the thing logits, so the argmax is unchanged up to the
-        merge. mmdet's fusion heads (``HeuristicFusionHead``) read this
-        layout."""
-        things = seg_pred[..., :self.num_things_classes, :, :]
-        stuff = seg_pred[..., self.num_things_classes:, :, :]
-        if self.num_things_classes == 0:
-            thing = torch.full_like(stuff[..., :1, :, :], float('-inf'))
-        else:
-            thing = things.amax(dim=-3, keepdim=True)
-        return torch.cat([stuff, thing], dim=-3)

@@ -8,9 +8,7 @@ import sys
 
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmdet.testing import demo_mm_inputs
-from mmengine.config import Config
+from conftest import build_detector, check_panoptic_dump, demo_inputs
 
 from mmrefine.models import BANet
 
@@ -22,30 +20,11 @@ NUM_CLASSES = 7
 
 
 def build(config=CONFIG, **model_overrides):
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict(dict(model=model_overrides))
-    # random weights detect nothing above 0.6: keep the boxes so that I2S and
-    # the occlusion handling see instances at inference
-    cfg.model.test_cfg.rcnn.score_thr = 0.0
-    cfg.model.test_cfg.rcnn.max_per_img = 8
-    cfg.model.test_cfg.panoptic.score_thr = 0.0
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
+    return build_detector(config, **model_overrides)
 
 
 def inputs(model, num_items=(4, 0), training=True):
-    packed = demo_mm_inputs(2, [(3, 96, 128), (3, 128, 96)],
-                            num_items=list(num_items), num_classes=4,
-                            with_mask=True, with_semantic=True)
-    gen = torch.Generator().manual_seed(0)
-    for sample in packed['data_samples']:  # all-class label space, 255 void
-        sem = sample.gt_sem_seg.sem_seg
-        labels = torch.randint(0, NUM_CLASSES + 1, sem.shape, generator=gen)
-        sample.gt_sem_seg.sem_seg = torch.where(labels == NUM_CLASSES, 255,
-                                                labels).to(torch.uint8)
-    return model.data_preprocessor(packed, training)
+    return demo_inputs(model, num_items, training, NUM_CLASSES)
 
 
 @pytest.fixture(scope='module')
@@ -56,8 +35,10 @@ def model():
 def test_loss_with_an_image_without_instances(model):
     model.train()
     losses = model(**inputs(model), mode='loss')
-    assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask', 'loss_seg',
-            'loss_i2s'} <= set(losses)
+    assert {
+        'loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask', 'loss_seg',
+        'loss_i2s'
+    } <= set(losses)
     total, _ = model.parse_losses(losses)
     assert torch.isfinite(total)
     total.backward()
@@ -106,20 +87,23 @@ def test_i2s_loss_trains_the_mask_head_through_roi_inlay():
     model.train()
     data = inputs(model, num_items=(4, 3))
     mask_head = model.roi_head.mask_head
-    before = {name: p.detach().clone()
-              for name, p in model.named_parameters()}
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     optimizer.zero_grad()
     model(**data, mode='loss')['loss_i2s'].backward()
     optimizer.step()
-    changed = {name for name, p in model.named_parameters()
-               if not torch.equal(p.detach(), before[name])}
+    changed = {
+        name
+        for name, p in model.named_parameters()
+        if not torch.equal(p.detach(), before[name])
+    }
     for k in range(3):  # F_ins = the three convs: reached through RoIInlay
         assert f'roi_head.mask_head.convs.{k}.conv.weight' in changed
     # ... but not the mask logits, nor the bbox branch: not on the I2S path
-    assert not any(n.startswith('roi_head.mask_head.conv_logits')
-                   or n.startswith('roi_head.mask_head.upsample')
-                   or n.startswith('roi_head.bbox_head') for n in changed)
+    assert not any(
+        n.startswith('roi_head.mask_head.conv_logits')
+        or n.startswith('roi_head.mask_head.upsample')
+        or n.startswith('roi_head.bbox_head') for n in changed)
     assert 'roi_head.semantic_proj.weight' in changed  # S2I feeds F_ins
     assert mask_head.convs[0].conv.weight.grad.abs().sum() > 0
 
@@ -150,8 +134,9 @@ def test_ablation_variants_train_and_predict(variant):
         baseline=dict(
             roi_head=dict(semantic_channels=None),
             semantic_head=dict(sim=None, ocm=None)),
-        sim=dict(roi_head=dict(semantic_channels=None),
-                 semantic_head=dict(ocm=None)))[variant]
+        sim=dict(
+            roi_head=dict(semantic_channels=None),
+            semantic_head=dict(ocm=None)))[variant]
     model = build(NOH_CONFIG if variant == 'noh' else CONFIG, **overrides)
     assert model.semantic_head.with_i2s == (variant != 'baseline')
     model.train()
@@ -170,22 +155,39 @@ def test_inconsistent_configs_are_rejected():
         build(roi_head=dict(semantic_channels=64))
     with pytest.raises(ValueError, match='sample_rate'):
         build(train_cfg=dict(inlay=dict(sample_rate=(0.0, 1.0))))
+    with pytest.raises(ValueError, match='sample_rate'):
+        build(train_cfg=dict(inlay=dict(sample_rate='ab')))
+    # a typo is named, with the known keys
+    with pytest.raises(
+            ValueError,
+            match=r"BANet: unknown key\(s\) \['sample_ratee'\] in "
+            r"train_cfg.inlay; known keys: \['sample_rate'\]"):
+        build(train_cfg=dict(inlay=dict(sample_ratee=(0.6, 1.0))))
+    with pytest.raises(
+            ValueError,
+            match=r"unknown key\(s\) \['occlusion_thr'\] in "
+            r'test_cfg.panoptic'):
+        build(test_cfg=dict(panoptic=dict(occlusion_thr=0.2)))
     assert isinstance(build(), BANet)
 
 
 @pytest.mark.slow
-def test_train_two_steps_and_evaluate_pq(tiny_config, run_cmd, tmp_path):
+def test_train_two_steps_and_evaluate_pq(tiny_config, tiny_shapes, run_cmd,
+                                         tmp_path):
     """The shapes BANet config trains and is evaluated with mmdet's
     CocoPanopticMetric through tools/train.py and tools/test.py."""
     config = tiny_config(2, base=CONFIG)
     work_dir = str(tmp_path / 'work')
-    out = run_cmd([sys.executable, 'tools/train.py', config, '--work-dir',
-                   work_dir])
+    out = run_cmd(
+        [sys.executable, 'tools/train.py', config, '--work-dir', work_dir])
     assert 'loss_i2s' in out
     checkpoint = osp.join(work_dir, 'iter_2.pth')
     assert osp.exists(checkpoint), out[-3000:]
-    out = run_cmd([sys.executable, 'tools/test.py', config, checkpoint,
-                   '--work-dir', str(tmp_path / 'test')])
-    pq = re.findall(r'coco_panoptic/PQ: (\d+\.\d+)', out)
-    assert pq and 0.0 <= float(pq[-1]) <= 100.0, out[-3000:]
+    dump = str(tmp_path / 'predictions.pkl')
+    out = run_cmd([
+        sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
+        str(tmp_path / 'test'), '--out', dump
+    ])
+    assert re.findall(r'coco_panoptic/PQ: (\d+\.\d+)', out), out[-3000:]
     assert 'PQ_th' in out and 'PQ_st' in out
+    check_panoptic_dump(dump, tiny_shapes, NUM_CLASSES)

@@ -4,35 +4,20 @@ import os.path as osp
 
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmdet.testing import demo_mm_inputs
-from mmengine.config import Config
+from conftest import build_detector, demo_inputs
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs', 'refine', 'refine_r18_fpn_shapes.py')
 
 
 def build(**model_overrides):
-    cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict(dict(model=model_overrides))
-    # random weights detect nothing above 0.6: keep every box so that the
-    # iterations and the occlusion head also run at inference
-    cfg.model.test_cfg.rcnn.score_thr = 0.0
-    cfg.model.test_cfg.rcnn.max_per_img = 8
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
+    return build_detector(CONFIG, **model_overrides)
 
 
 def inputs(model, num_items=(4, 0), training=True):
-    packed = demo_mm_inputs(2, [(3, 96, 128), (3, 96, 128)],
-                            num_items=list(num_items), num_classes=4,
-                            with_mask=True, with_semantic=True)
-    for sample in packed['data_samples']:  # all-class label space, 255 void
-        sem = sample.gt_sem_seg.sem_seg
-        sample.gt_sem_seg.sem_seg = torch.where(sem > 6, 255, sem)
-    return model.data_preprocessor(packed, training)
+    return demo_inputs(
+        model, num_items, training, shapes=((3, 96, 128), (3, 96, 128)))
 
 
 @pytest.fixture(scope='module')
@@ -67,11 +52,28 @@ def test_predict_gives_panoptic_maps_and_occlusion_probs(model):
         x = model.extract_feat(data['inputs'])
         rpn = model.rpn_head.predict(x, data['data_samples'], rescale=False)
         sem = model.semantic_head(x)
-        results, sem_pred = model.roi_head.predict(
-            x, rpn, data['data_samples'], sem['seg_feats'], sem['seg_preds'],
-            rescale=True)
+        results, sem_pred = model.roi_head.predict_with_semantics(
+            x,
+            rpn,
+            data['data_samples'],
+            rescale=True,
+            semantic_feat=sem['seg_feats'],
+            semantic_pred=sem['seg_preds'])
+        # mmdet's contract: predict returns the InstanceList alone
+        plain = model.roi_head.predict(
+            x,
+            rpn,
+            data['data_samples'],
+            rescale=True,
+            semantic_feat=sem['seg_feats'],
+            semantic_pred=sem['seg_preds'])
         samples = model(**data, mode='predict')
     assert sem_pred.shape == (2, 7, 24, 32)
+    assert isinstance(plain, list) and len(plain) == 2
+    for res, ref in zip(plain, results):
+        assert set(res.keys()) == set(ref.keys())
+        torch.testing.assert_close(res.masks, ref.masks)
+        torch.testing.assert_close(res.occ_probs, ref.occ_probs)
     for res in results:
         assert len(res) > 0
         assert res.occ_probs.shape == (len(res), len(res))
@@ -128,8 +130,8 @@ def test_trainable_modules_freeze_everything_else():
     assert not model.backbone.training
     assert model.roi_head.occlusion_head.training
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    assert trainable and all(n.startswith('roi_head.occlusion_head.')
-                             for n in trainable)
+    assert trainable and all(
+        n.startswith('roi_head.occlusion_head.') for n in trainable)
     # many overlapping random instances, so that some pairs are labelled
     losses = model(**inputs(model, num_items=(9, 9)), mode='loss')
     assert losses['loss_occ'] > 0
@@ -139,6 +141,45 @@ def test_trainable_modules_freeze_everything_else():
 
 def test_bad_config_values_are_named():
     with pytest.raises(ValueError, match='stage_loss_weights'):
-        build(roi_head=dict(num_iters=2))
+        build(roi_head=dict(num_stages=2))
     with pytest.raises(ValueError, match='trainable_modules'):
         build(trainable_modules=['roi_head.no_such_head'])
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(roi_head=dict(stage_loss_weights='abc')),
+     r"stage_loss_weights must be a list of 3 numbers, one per stage "
+     r"\(num_stages=3\), got 'abc'"),
+    (dict(roi_head=dict(stage_loss_weights=[1, 'a', 0.25])),
+     r"stage_loss_weights\[1\] must be a number >= 0, got 'a'"),
+    (dict(roi_head=dict(num_stages=0, stage_loss_weights=[])),
+     r'num_stages must be an int >= 1, got 0'),
+    (dict(train_cfg=dict(rcnn=dict(occlusion=dict(overlap_th=0.2)))),
+     r"unknown key\(s\) \['overlap_th'\] in train_cfg.rcnn.occlusion; "
+     r"known keys: \['max_pairs', 'overlap_thr'\]"),
+    (dict(train_cfg=dict(rcnn=dict(occlusion=dict(max_pairs=0)))),
+     r'train_cfg.rcnn.occlusion.max_pairs must be an int >= 1, got 0'),
+    (dict(test_cfg=dict(rcnn=dict(occlusion=dict(max_pairs=9)))),
+     r"unknown key\(s\) \['max_pairs'\] in test_cfg.rcnn.occlusion; "
+     r"known keys: \['overlap_thr'\]"),
+    (dict(test_cfg=dict(rcnn=dict(occlusion=dict(overlap_thr=1.5)))),
+     r'test_cfg.rcnn.occlusion.overlap_thr must be a number >= 0 and '
+     r'<= 1, got 1.5'),
+    (dict(test_cfg=dict(rcnn=dict(occlusion=dict(overlap_thr=0.3)))),
+     r'test_cfg.rcnn.occlusion.overlap_thr \(0.3\) must not exceed '
+     r'panoptic_fusion_head.overlap_thr \(0.2\)'),
+    (dict(panoptic_fusion_head=dict(unknown_erasing=dict(thrs=0.5))),
+     r"unknown key\(s\) \['thrs'\] in unknown_erasing; known keys: "
+     r"\['dilation', 'thr'\]"),
+    (dict(panoptic_fusion_head=dict(unknown_erasing=dict(dilation=2.5))),
+     r'unknown_erasing.dilation must be an int >= 0, got 2.5'),
+    (dict(test_cfg=dict(panoptic=dict(mask_overlap=0.5, stuff_area=9))),
+     r"unknown key\(s\) \['stuff_area'\] in test_cfg.panoptic; known "
+     r"keys: \['mask_overlap', 'stuff_area_limit'\]"),
+])
+def test_bad_options_fail_at_build_naming_key_and_known_keys(
+        overrides, message):
+    """Every dict option the package reads rejects unknown keys, and values
+    are type- and range-checked when the model is built."""
+    with pytest.raises(ValueError, match=message):
+        build(**overrides)

@@ -3,7 +3,7 @@ import torch
 from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from torch.autograd import gradcheck
 
-from mmrefine.models.layers import ROIFlatten, roi_flatten
+from mmrefine.models.layers import RoIFlatten, roi_flatten
 
 # Probabilities of a 2 x 2 mask, given to roi_flatten as logits.
 PROBS = torch.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=torch.float64)
@@ -42,16 +42,17 @@ def test_matches_mmdet_paste_at_image_scale():
     boxes = torch.cat([xy, xy + torch.rand(4, 2) * 40 + 1], dim=1)
     rois = torch.cat([torch.zeros(4, 1), boxes], dim=1)
     canvas = roi_flatten(logits, rois, torch.arange(4), 4, (1, 70, 80), 1.0)
-    pasted, _ = _do_paste_mask(logits.sigmoid(), boxes, 70, 80,
-                               skip_empty=False)
+    pasted, _ = _do_paste_mask(
+        logits.sigmoid(), boxes, 70, 80, skip_empty=False)
     torch.testing.assert_close(canvas[0], pasted)
 
 
 def test_overlaps_take_the_maximum_per_class_and_image():
     other = torch.tensor([[0.5, 0.1], [0.1, 0.9]], dtype=torch.float64)
     logits = torch.cat([LOGITS, torch.logit(other)[None, None], LOGITS])
-    rois = torch.tensor([[0., 0., 0., 4., 4.], [0., 0., 0., 4., 4.],
-                         [1., 0., 0., 4., 4.]], dtype=torch.float64)
+    rois = torch.tensor(
+        [[0., 0., 0., 4., 4.], [0., 0., 0., 4., 4.], [1., 0., 0., 4., 4.]],
+        dtype=torch.float64)
     labels = torch.tensor([1, 1, 0])
     canvas = roi_flatten(logits, rois, labels, 2, (2, 3, 3), 0.5)
     expected = torch.zeros(2, 2, 3, 3, dtype=torch.float64)
@@ -87,8 +88,8 @@ def test_gradcheck():
     torch.manual_seed(1)
     masks = torch.randn(3, 1, 4, 4, dtype=torch.float64, requires_grad=True)
     rois = torch.tensor([[0., 1.3, 2.1, 14.7, 11.2],
-                         [0., 5.5, 4.0, 18.0, 19.5],
-                         [1., 0.0, 0.0, 9.0, 6.0]], dtype=torch.float64)
+                         [0., 5.5, 4.0, 18.0, 19.5], [1., 0.0, 0.0, 9.0, 6.0]],
+                        dtype=torch.float64)
     labels = torch.tensor([1, 1, 0])
     assert gradcheck(
         lambda m: roi_flatten(m, rois, labels, 2, (2, 10, 12), 0.5), (masks, ))
@@ -106,17 +107,21 @@ def test_gradcheck():
     (dict(spatial_scale=0), 'spatial_scale'),
 ])
 def test_bad_input(kwargs, message):
-    args = dict(masks=torch.zeros(1, 1, 2, 2), rois=torch.tensor(
-        [[0., 0., 0., 4., 4.]]), labels=torch.tensor([0]), num_classes=2,
-        out_size=(1, 4, 4), spatial_scale=0.5)
+    args = dict(
+        masks=torch.zeros(1, 1, 2, 2),
+        rois=torch.tensor([[0., 0., 0., 4., 4.]]),
+        labels=torch.tensor([0]),
+        num_classes=2,
+        out_size=(1, 4, 4),
+        spatial_scale=0.5)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         roi_flatten(**args)
 
 
 def test_module():
-    layer = ROIFlatten(num_classes=2, spatial_scale=0.5)
-    assert repr(layer) == 'ROIFlatten(num_classes=2, spatial_scale=0.5)'
+    layer = RoIFlatten(num_classes=2, spatial_scale=0.5)
+    assert repr(layer) == 'RoIFlatten(num_classes=2, spatial_scale=0.5)'
     rois = torch.tensor([[0., 0., 0., 4., 4.]], dtype=torch.float64)
     canvas = layer(LOGITS, rois, torch.tensor([1]), (1, 4, 4))
     torch.testing.assert_close(canvas[0, 1, :2, :2], PROBS)

@@ -1,6 +1,6 @@
 """BANet's RoI head: F_S2I = phi(RoIAlign(F_S)) + RoIAlign(P_i) in both
 branches (checked against mmcv's RoIAlign by hand), F_ins at given boxes and
-attached to the predictions, and the no-S2I variant = StandardRoIHead."""
+returned with the predictions, and the no-S2I variant = StandardRoIHead."""
 import pytest
 import torch
 from mmcv.ops import RoIAlign
@@ -43,7 +43,9 @@ def head_cfg(semantic_channels=SEM_C):
             out_channels=C,
             featmap_strides=[4, 8, 16, 32]),
         mask_head=dict(
-            type='BANetMaskHead', in_channels=C, conv_out_channels=C,
+            type='BANetMaskHead',
+            in_channels=C,
+            conv_out_channels=C,
             num_classes=4),
         test_cfg=ConfigDict(
             score_thr=0.0,
@@ -71,7 +73,7 @@ ROIS = torch.tensor([[0, 10., 12., 70., 90.], [1, 40., 8., 180., 100.],
 def test_s2i_adds_projected_semantic_crops_to_both_branches():
     head = build()
     x, sem = feats()
-    x_s2i = head._append_semantic(x, sem)
+    s2i_feat = head._project_semantic(sem)
     phi_sem = torch.nn.functional.conv2d(sem, head.semantic_proj.weight,
                                          head.semantic_proj.bias)
     for branch, size in (('bbox', 7), ('mask', 14)):
@@ -80,9 +82,9 @@ def test_s2i_adds_projected_semantic_crops_to_both_branches():
         extractor = getattr(head, f'{branch}_roi_extractor')
         expected = extractor(x[:4], ROIS) + align(phi_sem, ROIS)
         if branch == 'bbox':
-            got = head._bbox_forward(x_s2i, ROIS)['bbox_feats']
+            got = head._bbox_forward(x, ROIS, s2i_feat)['bbox_feats']
         else:
-            got = head._mask_roi_feats(x_s2i, ROIS)
+            got = head._mask_roi_feats(x, ROIS, s2i_feat)
         torch.testing.assert_close(got, expected)
 
 
@@ -93,7 +95,9 @@ def test_phi_commutes_with_roi_align_inside_the_image():
     align = RoIAlign(7, spatial_scale=1 / 4, sampling_ratio=0)
     torch.testing.assert_close(
         align(head.semantic_proj(sem), ROIS),
-        head.semantic_proj(align(sem, ROIS)), rtol=1e-4, atol=1e-5)
+        head.semantic_proj(align(sem, ROIS)),
+        rtol=1e-4,
+        atol=1e-5)
 
 
 def test_forward_ins_feats_and_tensor_mode():
@@ -101,8 +105,10 @@ def test_forward_ins_feats_and_tensor_mode():
     x, sem = feats()
     assert head.forward_ins_feats(x, ROIS, sem).shape == (3, C, 14, 14)
     assert head.forward_ins_feats(x, ROIS[:0], sem).shape == (0, C, 14, 14)
-    proposals = [InstanceData(bboxes=ROIS[:1, 1:]),
-                 InstanceData(bboxes=ROIS[1:, 1:])]
+    proposals = [
+        InstanceData(bboxes=ROIS[:1, 1:]),
+        InstanceData(bboxes=ROIS[1:, 1:])
+    ]
     cls_score, bbox_pred, mask_preds, ins_feats, mask_rois = head(
         x, proposals, semantic_feat=sem)
     assert cls_score.shape == (3, 5) and mask_preds.shape == (3, 4, 28, 28)
@@ -119,34 +125,44 @@ def test_predict_keeps_ins_feats_at_input_scale_boxes():
     x, sem = feats()
     samples = []
     for _ in range(2):
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(128, 192), ori_shape=(64, 96),
-            scale_factor=(2., 2.), batch_input_shape=(128, 192)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(128, 192),
+                ori_shape=(64, 96),
+                scale_factor=(2., 2.),
+                batch_input_shape=(128, 192)))
         samples.append(sample)
-    proposals = [InstanceData(bboxes=ROIS[:1, 1:], scores=torch.ones(1)),
-                 InstanceData(bboxes=ROIS[1:, 1:], scores=torch.ones(2))]
-    results = head.predict(x, proposals, samples, rescale=True,
-                           semantic_feat=sem)
+    proposals = [
+        InstanceData(bboxes=ROIS[:1, 1:], scores=torch.ones(1)),
+        InstanceData(bboxes=ROIS[1:, 1:], scores=torch.ones(2))
+    ]
+    results, ins_feats, rois = head.predict_with_ins_feats(
+        x, proposals, samples, rescale=True, semantic_feat=sem)
     assert all(len(r) > 0 for r in results)
     for r in results:
         assert r.masks.shape[1:] == (64, 96)  # original size
-        torch.testing.assert_close(r.ins_bboxes, r.bboxes * 2)
-    ins_feats, rois = head.pop_ins_feats(results)
+    # F_ins at the detected boxes, in the network input's coordinates
+    torch.testing.assert_close(rois[:, 1:],
+                               torch.cat([r.bboxes for r in results]) * 2)
     assert ins_feats.shape == (sum(len(r) for r in results), C, 14, 14)
-    assert rois[:, 0].tolist() == [0] * len(results[0]) + [1] * len(
-        results[1])
-    assert 'ins_feats' not in results[0] and 'ins_bboxes' not in results[0]
+    assert rois[:, 0].tolist() == [0] * len(results[0]) + [1] * len(results[1])
+    # predict returns the InstanceList alone, with the same instances
+    plain = head.predict(
+        x, proposals, samples, rescale=True, semantic_feat=sem)
+    assert set(plain[0].keys()) == set(results[0].keys())
+    torch.testing.assert_close(plain[0].bboxes, results[0].bboxes)
     # F_ins of the predictions is F_ins at those boxes
-    torch.testing.assert_close(ins_feats,
-                               head.forward_ins_feats(x, rois, sem))
+    torch.testing.assert_close(ins_feats, head.forward_ins_feats(x, rois, sem))
 
     # no detection anywhere: empty F_ins of the right shape
-    empty = [InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0))
-             for _ in range(2)]
-    results = head.predict(x, empty, samples, rescale=True,
-                           semantic_feat=sem)
-    ins_feats, rois = head.pop_ins_feats(results)
+    empty = [
+        InstanceData(bboxes=torch.zeros(0, 4), scores=torch.zeros(0))
+        for _ in range(2)
+    ]
+    results, ins_feats, rois = head.predict_with_ins_feats(
+        x, empty, samples, rescale=True, semantic_feat=sem)
     assert ins_feats.shape == (0, C, 14, 14) and rois.shape == (0, 5)
+    assert all(len(r) == 0 for r in results)
 
 
 def test_without_s2i_it_is_a_standard_roi_head():
@@ -159,8 +175,10 @@ def test_without_s2i_it_is_a_standard_roi_head():
     assert isinstance(stock, StandardRoIHead)
     stock.load_state_dict(head.state_dict())  # strict: same parameters
     x, _ = feats()
-    proposals = [InstanceData(bboxes=ROIS[:1, 1:]),
-                 InstanceData(bboxes=ROIS[1:, 1:])]
+    proposals = [
+        InstanceData(bboxes=ROIS[:1, 1:]),
+        InstanceData(bboxes=ROIS[1:, 1:])
+    ]
     for got, expected in zip(head(x, proposals), stock(x, proposals)):
         torch.testing.assert_close(got, expected)
 

@@ -9,7 +9,8 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.structures import InstanceData
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs', 'refine', 'refine_r18_fpn_shapes.py')
 
 
@@ -33,8 +34,8 @@ def test_occlusion_pairs_are_labelled_by_the_owner_of_the_overlap(monkeypatch):
     visible[0, 0:40, 0:40] = 1  # instance 0 owns the overlap: it is on top
     visible[1, 20:60, 20:60] = 1
     visible[1, 20:40, 20:40] = 0
-    res = SimpleNamespace(pos_priors=boxes,
-                          pos_assigned_gt_inds=torch.tensor([0, 1, 0]))
+    res = SimpleNamespace(
+        pos_priors=boxes, pos_assigned_gt_inds=torch.tensor([0, 1, 0]))
     gt = InstanceData(masks=BitmapMasks(visible.numpy(), 64, 64))
     seen = {}
     forward = head.occlusion_head.forward
@@ -59,19 +60,24 @@ def test_occlusion_pairs_are_labelled_by_the_owner_of_the_overlap(monkeypatch):
     assert labelled == {(0, 1): 1., (1, 0): 0., (2, 1): 1., (1, 2): 0.}
 
 
-def test_occlusion_probs_only_for_overlapping_masks():
+def test_occlusion_probs_for_the_pairs_the_fusion_decides():
     head = roi_head().eval()
-    # on a 64 x 64 image (16 x 16 at H/4): 0 and 1 overlap by 25 % of
-    # either, 2 touches nothing, 3 shares 1/16 of 1's box
-    boxes = torch.tensor([[0., 0., 32., 32.], [16., 16., 48., 48.],
-                          [52., 0., 64., 12.], [40., 40., 48., 48.]])
+    # predicted 16 x 16 masks: 0 and 1 share 25 % of either, 3 lies inside
+    # 1, 2 touches nothing, 0 and 3 share 1 pixel of 16 (6 % < 20 %)
+    pred = torch.zeros(4, 16, 16, dtype=torch.bool)
+    pred[0, 0:8, 0:8] = pred[1, 4:12, 4:12] = pred[2, 13:, 13:] = True
+    pred[3, 7:11, 7:11] = True
     with torch.no_grad():
-        probs = head._occlusion_probs(torch.randn(4, 64, 14, 14),
-                                      torch.full((4, 1, 28, 28), 10.),
-                                      torch.tensor([0, 1, 2, 3]), boxes,
-                                      (16, 16))
+        probs = head._occlusion_probs(
+            torch.randn(4, 64, 14, 14), torch.full((4, 1, 28, 28), 10.),
+            torch.tensor([0, 1, 2, 3]), pred)
     assert probs.shape == (4, 4)
-    assert probs[0, 1] != 0.5 and probs[1, 0] != 0.5
-    assert probs[1, 3] != 0.5  # 3 lies inside 1: 100 % of the smaller mask
-    assert (probs[2] == 0.5).all() and (probs[:, 2] == 0.5).all()
-    assert probs[0, 3] == 0.5 and probs.diagonal().eq(0.5).all()
+    scored = probs != 0.5
+    assert scored.tolist() == [[False, True, False, False],
+                               [True, False, False, True],
+                               [False, False, False, False],
+                               [False, True, False, False]]
+    # the pairs are exactly those REFINEFusionHead decides
+    from mmrefine.models.layers import overlapping_pairs
+    pairs, _ = overlapping_pairs(pred, 0.2)
+    assert pairs.tolist() == [[0, 1], [1, 3]]

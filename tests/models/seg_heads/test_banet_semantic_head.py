@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmcv.ops import DeformConv2dPack
+from mmdet.structures import DetDataSample
 from mmengine.structures import PixelData
 
-from mmdet.structures import DetDataSample
 from mmrefine.models import BANetSemanticHead
 
 NUM_THINGS, NUM_STUFF = 4, 3
@@ -21,10 +21,14 @@ def make(i2s=True, ocm=True, **kwargs):
         inner_channels=8,
         ins_channels=12,
         norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
-        sim=dict(type='StructureInjectionModule', out_channels=8,
-                 norm_cfg=None) if i2s else None,
-        ocm=dict(type='ObjectContextModule', out_channels=8,
-                 encoding_channels=4, norm_cfg=None) if i2s and ocm else None)
+        sim=dict(
+            type='StructureInjectionModule', out_channels=8, norm_cfg=None)
+        if i2s else None,
+        ocm=dict(
+            type='ObjectContextModule',
+            out_channels=8,
+            encoding_channels=4,
+            norm_cfg=None) if i2s and ocm else None)
     cfg.update(kwargs)
     torch.manual_seed(0)
     head = BANetSemanticHead(**cfg)
@@ -42,9 +46,11 @@ def fpn(batch=2, height=32, width=48, channels=16):
 def samples(gt):
     out = []
     for sem in gt:
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(128, 192), ori_shape=(64, 96),
-            batch_input_shape=(128, 192)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(128, 192),
+                ori_shape=(64, 96),
+                batch_input_shape=(128, 192)))
         sample.gt_sem_seg = PixelData(sem_seg=sem[None])
         out.append(sample)
     return out
@@ -82,30 +88,31 @@ def test_zero_rois_train_and_predict():
     i2s = head.forward_i2s(outs['seg_feats'], ins_feats, torch.zeros(0, 5))
     assert i2s.shape == (2, 7, 32, 48)
     gt = torch.randint(0, 7, (2, 128, 192), dtype=torch.uint8)
-    losses = head.loss_by_feat(outs['seg_preds'], i2s, samples(gt))
+    losses = head.loss_by_feat(outs['seg_preds'], samples(gt), i2s_preds=i2s)
     (losses['loss_seg'] + losses['loss_i2s']).backward()
     assert ins_feats.grad.shape == (0, 12, 14, 14)
-    preds = head.predict(x, [s.metainfo for s in samples(gt)], True,
-                         ins_feats.detach(), torch.zeros(0, 5))
+    preds = head.predict_by_feat(
+        i2s, [s.metainfo for s in samples(gt)], rescale=True)
     assert [p.shape for p in preds] == [(7, 64, 96)] * 2
 
 
 def test_losses_are_weighted_cross_entropies_on_all_classes():
-    head = make(loss_seg=dict(type='CrossEntropyLoss', ignore_index=255,
-                              loss_weight=0.2),
-                loss_i2s=dict(type='CrossEntropyLoss', ignore_index=255,
-                              loss_weight=0.3))
+    head = make(
+        loss_seg=dict(
+            type='CrossEntropyLoss', ignore_index=255, loss_weight=0.2),
+        loss_i2s=dict(
+            type='CrossEntropyLoss', ignore_index=255, loss_weight=0.3))
     seg_preds = torch.randn(2, 7, 32, 48)
     i2s_preds = torch.randn(2, 7, 32, 48)
     gt = torch.randint(0, 7, (2, 128, 192), dtype=torch.uint8)
     gt[:, :40] = 255
-    losses = head.loss_by_feat(seg_preds, i2s_preds, samples(gt))
+    losses = head.loss_by_feat(seg_preds, samples(gt), i2s_preds=i2s_preds)
     # targets: gt as loaded (thing 0..3, stuff 4..6), nearest at stride 4
     target = gt[:, ::4, ::4].long()
 
     def mean_ce(logits):  # mmdet averages over all pixels, ignored ones = 0
-        ce = F.cross_entropy(logits, target, ignore_index=255,
-                             reduction='none')
+        ce = F.cross_entropy(
+            logits, target, ignore_index=255, reduction='none')
         return ce.sum() / target.numel()
 
     torch.testing.assert_close(losses['loss_seg'], 0.2 * mean_ce(seg_preds))
@@ -114,22 +121,24 @@ def test_losses_are_weighted_cross_entropies_on_all_classes():
     # thing labels are used as they are: logits confident in the right
     # classes give a near-zero loss, no "one thing channel" remapping
     perfect = F.one_hot(target.clamp(max=6), 7).permute(0, 3, 1, 2) * 50.
-    assert head.loss_by_feat(perfect, perfect,
-                             samples(gt))['loss_seg'] < 1e-6
+    assert head.loss_by_feat(
+        perfect, samples(gt), i2s_preds=perfect)['loss_seg'] < 1e-6
 
 
 def test_without_i2s_only_loss_seg():
-    head = make(i2s=False,
-                loss_seg=dict(type='CrossEntropyLoss', ignore_index=255,
-                              loss_weight=0.5))
+    head = make(
+        i2s=False,
+        loss_seg=dict(
+            type='CrossEntropyLoss', ignore_index=255, loss_weight=0.5))
     assert not head.with_i2s
     x = fpn()
     gt = torch.randint(0, 7, (2, 128, 192), dtype=torch.uint8)
     losses = head.loss(x, samples(gt))
     assert set(losses) == {'loss_seg'}
     with pytest.raises(ValueError, match='I2S is off'):
-        head.forward_i2s(head(x)['seg_feats'], torch.zeros(0, 12, 14, 14),
-                         torch.zeros(0, 5))
+        head.forward_i2s(
+            head(x)['seg_feats'], torch.zeros(0, 12, 14, 14),
+            torch.zeros(0, 5))
 
 
 def test_predict_sizes_and_stuff_thing_layout():
@@ -162,10 +171,12 @@ def test_bad_arguments():
         make(end_level=0)
     head = make()
     with pytest.raises(ValueError, match='ins_feats'):
-        head.forward_i2s(head(fpn())['seg_feats'], torch.zeros(1, 5, 14, 14),
-                         torch.zeros(1, 5))
+        head.forward_i2s(
+            head(fpn())['seg_feats'], torch.zeros(1, 5, 14, 14),
+            torch.zeros(1, 5))
     with pytest.raises(ValueError, match='i2s_preds'):
-        head.loss_by_feat(torch.zeros(2, 7, 32, 48), None,
-                          samples(torch.zeros(2, 128, 192)))
-    with pytest.raises(ValueError, match='ins_feats'):
-        head.predict(fpn(), [])
+        head.loss_by_feat(
+            torch.zeros(2, 7, 32, 48), samples(torch.zeros(2, 128, 192)))
+    # mmdet's one-call loss has no F_ins: refused with I2S on
+    with pytest.raises(ValueError, match='i2s_preds'):
+        head.loss(fpn(), samples(torch.zeros(2, 128, 192)))

@@ -1,5 +1,9 @@
-from .ibpp_mask_head import IBPPMaskHead
-from .occlusion_head import OcclusionHead
 from .banet_mask_head import BANetMaskHead
+from .feature_fcn_mask_head import FeatureFCNMaskHead
+from .ibpp_mask_head import IBPPMaskHead
+from .pairwise_occlusion_head import PairwiseOcclusionHead
 
-__all__ = ['IBPPMaskHead', 'OcclusionHead', 'BANetMaskHead']
+__all__ = [
+    'BANetMaskHead', 'FeatureFCNMaskHead', 'IBPPMaskHead',
+    'PairwiseOcclusionHead'
+]

@@ -1,20 +1,21 @@
 """BANet's learning-free occlusion handling, as a panoptic fusion head."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from mmcv.ops import nms
-from mmengine.config import ConfigDict
-from mmengine.structures import InstanceData, PixelData
-from torch import Tensor, nn
-
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.seg_heads.panoptic_fusion_heads import BasePanopticFusionHead
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptConfigType, OptMultiConfig, PixelList
+from mmengine.config import ConfigDict
+from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
 
-from .semantic_layout import check_semantic_layout, resolve_semantic_layout
+from ....utils import check_number, merge_options
+from ...layers.panoptic_fusion import (mask_boxes_and_areas,
+                                       order_from_decisions, overlapping_pairs,
+                                       panoptic_map, paste_instances,
+                                       semantic_stuff_map)
+from ...layers.semantic_layout import check_semantic_layout
 
 # The paper's settings (Sec. 4.3). ``mask_overlap`` and ``stuff_area_limit``
 # keep the names of mmdet's HeuristicFusionHead, so the stock
@@ -22,17 +23,9 @@ from .semantic_layout import check_semantic_layout, resolve_semantic_layout
 DEFAULT_TEST_CFG = dict(
     score_thr=0.6,  # candidates scoring above it ...
     nms_iou_thr=0.5,  # ... go through class-agnostic box NMS
-    occlusion_thr=0.2,  # overlap > 20 % of either mask: resolved by colour
+    overlap_thr=0.2,  # overlap >= 20 % of either mask: resolved by colour
     mask_overlap=0.5,  # an instance losing more than 50 % is removed
     stuff_area_limit=4096)  # smaller stuff regions become void
-
-
-def _span(hits: Tensor) -> Tensor:
-    """(N, L) 0/1 rows -> (N, 2) ``[first, last + 1]`` of the ones, ``[0, 0]``
-    for a row without any."""
-    first = hits.argmax(dim=1)
-    end = hits.size(1) - hits.flip(1).argmax(dim=1)
-    return torch.stack([first, end], dim=1) * hits.amax(dim=1, keepdim=True)
 
 
 def _unit(x: Tensor, dim: int) -> Tensor:
@@ -50,8 +43,8 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
 
     1. Candidates scoring above ``score_thr`` (0.6) go through
        class-agnostic box NMS at IoU ``nms_iou_thr`` (0.5).
-    2. Every overlapping pair (A, B) gets an order. If the overlap is larger
-       than ``occlusion_thr`` (20 %) of A or of B, it is an occlusion and the
+    2. Every overlapping pair (A, B) gets an order. If the overlap is at
+       least ``overlap_thr`` (20 %) of A or of B, it is an occlusion and the
        overlap goes to the instance whose appearance is closer (Eq. 4): the
        average over the overlap's pixels x of the cosine similarity between
        RGB(x) and the instance's mean RGB (over its whole mask)::
@@ -60,40 +53,20 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
 
        Otherwise (and on exact ties) the higher score wins.
     3. Pairs are taken in descending pair score (the higher score of the
-       two; ties by the other score). An order that contradicts the ones
-       already accepted, i.e. would close a cycle such as A -> B, C -> A,
-       B -> C, is set aside; that pair's overlap then follows the accepted
-       orders (C over B in the example).
-    4. Each pixel goes to the top-most instance covering it; an instance
-       losing more than ``mask_overlap`` (50 %) of its mask to instances
-       above it is removed, and its pixels go to the instances below it, as
-       when pasting top to bottom.
-    5. Instances overwrite stuff; stuff classes covering less than
-       ``stuff_area_limit`` pixels (4096 on COCO) become void.
+       two; ties by the other score); an order that contradicts the ones
+       already accepted (a cycle such as A -> B, C -> A, B -> C) is set
+       aside and the pair follows the accepted orders
+       (:func:`~mmrefine.models.layers.order_from_decisions`).
+    4. Instances are pasted top to bottom; one losing more than
+       ``mask_overlap`` (50 %) of its mask is removed; instances overwrite
+       stuff, and stuff classes covering less than ``stuff_area_limit``
+       pixels become void (:mod:`mmrefine.models.layers.panoptic_fusion`).
 
-    Vectorised: two max reductions over the (N, H, W) masks give each
-    mask's extent, and each mask is read only there; only the pixels covered
-    by more than one instance enter the pairwise overlaps and colour sums
-    (one ``bincount`` per colour channel over all (pair, pixel) incidences)
-    and the pasting of step 4. The Python loops run over instances (step 4
-    without host synchronisation) and, for the cycles of step 3, over the
-    overlapping pairs on an N x N boolean matrix on the CPU.
-
-    Semantic input. ``semantic_layout`` says how to read the logits:
-
-    - ``'all_classes'``: ``num_things + num_stuff`` channels, things first
-      (BANet's and REFINE's all-class semantic heads);
-    - ``'stuff_thing'``: ``num_stuff + 1`` channels, the stuff classes then
-      one "thing" channel (mmdet's ``PanopticFPNHead``);
-    - ``'auto'`` (default): from the channel count; ambiguous, hence an
-      error, only with a single thing class, where both counts are equal.
-
-    Either way a pixel whose argmax is a thing class (or the thing channel)
-    is void unless an instance covers it, as in Panoptic FPN's fusion.
-
-    The head needs the image colours: ``predict(..., batch_imgs=...)``,
-    which the detectors (:class:`BANet`, :class:`OcclusionHandlingPanopticFPN`)
-    get from their inputs with :meth:`restore_images`.
+    The semantic logits come in either layout (``semantic_layout``, see
+    :mod:`mmrefine.models.layers.semantic_layout`); a pixel whose argmax is
+    a thing class is void unless an instance covers it. The head needs the
+    image colours, ``predict(..., batch_imgs=...)``, which the detectors
+    derived from :class:`TwoStagePanopticBase` pass.
 
     Args:
         num_things_classes (int): Number of thing classes. Defaults to 80.
@@ -101,7 +74,7 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
         semantic_layout (str): ``'auto'``, ``'all_classes'`` or
             ``'stuff_thing'``. Defaults to ``'auto'``.
         test_cfg (dict, optional): Any of the keys of ``DEFAULT_TEST_CFG``
-            (``score_thr``, ``nms_iou_thr``, ``occlusion_thr``,
+            (``score_thr``, ``nms_iou_thr``, ``overlap_thr``,
             ``mask_overlap``, ``stuff_area_limit``); the rest keep the
             paper's values. The detector passes ``model.test_cfg.panoptic``.
         init_cfg (dict, optional): Unused (no parameters).
@@ -116,21 +89,16 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
                  **kwargs) -> None:
         name = self.__class__.__name__
         check_semantic_layout(name, semantic_layout)
-        cfg = dict(DEFAULT_TEST_CFG)
-        unknown = set(test_cfg or {}) - set(cfg)
-        if unknown:
-            raise ValueError(f'{name}: unknown test_cfg keys {sorted(unknown)}'
-                             f'; expected some of {sorted(cfg)}')
-        cfg.update(test_cfg or {})
-        for key in ('score_thr', 'nms_iou_thr', 'occlusion_thr',
-                    'mask_overlap'):
-            if not 0 <= cfg[key] <= 1:
-                raise ValueError(
-                    f'{name}: test_cfg.{key} must be in [0, 1], got '
-                    f'{cfg[key]!r}')
-        if cfg['stuff_area_limit'] < 0:
-            raise ValueError(f'{name}: test_cfg.stuff_area_limit must be >= '
-                             f'0, got {cfg["stuff_area_limit"]!r}')
+        cfg = merge_options(name, 'test_cfg.panoptic', test_cfg,
+                            DEFAULT_TEST_CFG)
+        for key in ('score_thr', 'nms_iou_thr', 'overlap_thr', 'mask_overlap'):
+            check_number(
+                name, f'test_cfg.panoptic.{key}', cfg[key], low=0, high=1)
+        check_number(
+            name,
+            'test_cfg.panoptic.stuff_area_limit',
+            cfg['stuff_area_limit'],
+            low=0)
         super().__init__(
             num_things_classes=num_things_classes,
             num_stuff_classes=num_stuff_classes,
@@ -144,60 +112,6 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
         """Learning-free: no loss."""
         return dict()
 
-    @staticmethod
-    def restore_images(batch_inputs: Tensor,
-                       batch_img_metas: List[dict],
-                       data_preprocessor: nn.Module,
-                       rescale: bool = True) -> List[Tensor]:
-        """The input images' RGB colours, undoing the data preprocessor.
-
-        Args:
-            batch_inputs (Tensor): (B, 3, H, W) preprocessed (normalised,
-                padded) batch.
-            batch_img_metas (list[dict]): with ``img_shape`` and
-                ``ori_shape``.
-            data_preprocessor (nn.Module): the detector's
-                ``DetDataPreprocessor`` (``mean``, ``std``, and whether it
-                converted mmcv's BGR to RGB).
-            rescale (bool): resize to ``ori_shape`` (where
-                ``rescale=True`` predictions live), else keep ``img_shape``.
-
-        Returns:
-            list[Tensor]: per image (3, h, w) float RGB, 0 .. 255.
-        """
-        imgs = batch_inputs.float()
-        if getattr(data_preprocessor, '_enable_normalize', False):
-            imgs = imgs * data_preprocessor.std + data_preprocessor.mean
-        if imgs.size(1) == 3 and not getattr(data_preprocessor,
-                                             '_channel_conversion', False):
-            imgs = imgs.flip(1)  # mmcv loads BGR and nothing converted it
-        results = []
-        for img, img_meta in zip(imgs, batch_img_metas):
-            h, w = img_meta['img_shape'][:2]
-            img = img[:, :h, :w]
-            ori_shape = tuple(img_meta['ori_shape'][:2])
-            if rescale and ori_shape != (h, w):
-                img = F.interpolate(
-                    img[None],
-                    size=ori_shape,
-                    mode='bilinear',
-                    align_corners=False)[0]
-            results.append(img)
-        return results
-
-    def _stuff_map(self, seg_pred: Tensor) -> Tensor:
-        """(C, H, W) logits -> (H*W) stuff labels, void where not stuff."""
-        layout = resolve_semantic_layout(
-            self.__class__.__name__, self.semantic_layout, seg_pred.size(0),
-            self.num_things_classes, self.num_stuff_classes)
-        # = argmax (first maximum), but about twice as fast on the CPU
-        labels = seg_pred.max(dim=0).indices.reshape(-1)
-        void = labels.new_tensor(self.num_classes)
-        if layout == 'all_classes':
-            return torch.where(labels >= self.num_things_classes, labels, void)
-        return torch.where(labels < self.num_stuff_classes,
-                           labels + self.num_things_classes, void)
-
     def _candidates(self, mask_results: InstanceData) -> Tensor:
         """Step 1: indices of the instances scoring above ``score_thr`` that
         survive class-agnostic box NMS, in descending score order."""
@@ -209,185 +123,53 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
             keep = keep[order]
         return keep
 
+    def _order(self, masks: Tensor, scores: Tensor, img: Tensor) -> Tensor:
+        """Steps 2 and 3: the top-to-bottom order of score-sorted masks."""
+        pairs, inter = overlapping_pairs(masks, 0.)
+        boxes, areas = mask_boxes_and_areas(masks)
+        first, second = pairs[:, 0], pairs[:, 1]
+        occluded = inter >= self.test_cfg.overlap_thr * torch.minimum(
+            areas[first], areas[second])
+        first_on_top = torch.ones_like(occluded)
+        if occluded.any():
+            first_on_top[occluded] = ~self._second_looks_closer(
+                masks, boxes, img, pairs[occluded])
+        # Row-major pairs of score-sorted masks: descending pair score.
+        tops = torch.where(first_on_top, first, second)
+        bottoms = torch.where(first_on_top, second, first)
+        return order_from_decisions(tops.tolist(), bottoms.tolist(), scores)
+
     @staticmethod
-    def _mask_pixels(masks: Tensor, keep: Tensor,
-                     img: Tensor) -> Tuple[List[Tensor], Tensor]:
-        """Flat pixel indices and colour sums of the masks ``masks[keep]``.
-
-        Each mask is read only inside its tight bounding box (two max
-        reductions over the masks find them), so the cost follows the masks'
-        sizes, not ``N x H x W``.
-
-        Returns:
-            tuple: list of N sorted (n_i, ) pixel index tensors and (N, 3)
-            colour sums.
-        """
-        width = masks.size(-1)
-        # max over uint8 is much faster than any() over bool on the CPU
-        rows = masks.view(torch.uint8).amax(dim=2)[keep]  # (N, H)
-        cols = masks.view(torch.uint8).amax(dim=1)[keep]  # (N, W)
-        extents = torch.cat([_span(rows), _span(cols)], dim=1).tolist()
-        pixels = [keep.new_zeros(0)] * len(extents)
-        colour_sums = img.new_zeros(len(extents), img.size(0))
-        for k, (i, (top, bottom, left, right)) in enumerate(
-                zip(keep.tolist(), extents)):
-            if bottom > top:  # not an empty mask
-                crop = masks[i, top:bottom, left:right]
-                ys, xs = crop.nonzero(as_tuple=True)
-                pixels[k] = (ys + top) * width + xs + left
-                colour_sums[k] = (img[:, top:bottom, left:right] *
-                                  crop).sum(dim=(1, 2))
-        return pixels, colour_sums
-
-    def _order(self, overlap: Tensor, occluded: Tensor,
-               first_closer: Tensor, second_closer: Tensor) -> np.ndarray:
-        """Steps 2 and 3: the top-to-bottom order of N instances sorted by
-        descending score.
-
-        Args:
-            overlap (Tensor): (N, N) pairwise overlap areas.
-            occluded (Tensor): (N, N) bool, the pair is an occlusion.
-            first_closer / second_closer (Tensor): (N, N) bool, the overlap
-                of (i, j) looks more like i / like j.
-
-        Returns:
-            np.ndarray: instance indices, top first.
-        """
-        num = overlap.size(0)
-        # For i < j, i has the higher score: it wins unless the pair is an
-        # occlusion whose overlap looks more like j.
-        i_on_top = ~(occluded & second_closer & ~first_closer)
-        pairs = torch.triu(overlap > 0, diagonal=1).nonzero()
-        wins = i_on_top[pairs[:, 0], pairs[:, 1]]
-        # Row-major order of i < j is descending pair score (score of i),
-        # ties broken by the score of j.
-        pairs, wins = pairs.cpu().numpy(), wins.cpu().numpy()
-        above = np.zeros((num, num), dtype=bool)  # transitive closure
-        for (i, j), win in zip(pairs, wins):
-            top, bottom = (i, j) if win else (j, i)
-            if above[bottom, top] or above[top, bottom]:
-                continue  # contradicts accepted orders, or already implied
-            sources = above[:, top].copy()
-            sources[top] = True
-            targets = above[bottom].copy()
-            targets[bottom] = True
-            above[np.ix_(sources, targets)] = True
-        # Fewer instances above = higher; an accepted A over B gives B more.
-        return np.lexsort((np.arange(num), above.sum(axis=0)))
-
-    def _lay_instances(self, masks: Tensor, keep: Tensor,
-                       img: Tensor) -> Tensor:
-        """Steps 2 to 4 for the instances ``masks[keep]`` (descending score).
-
-        The masks become a list of (instance, pixel) entries; only the
-        entries of pixels covered more than once (the "shared" pixels, P of
-        them) matter for the pairs and the removals, and every pair (i, j)
-        sharing a pixel is enumerated once per such pixel, so the cost is
-        linear in the masks' areas and in those pair-pixel incidences.
-
-        Returns:
-            Tensor: (H*W, ) long, the index into ``keep`` of the instance
-            each pixel goes to, -1 where none.
-        """
-        num = keep.numel()
-        height, width = masks.shape[-2:]
-        device = masks.device
-        pixels, colour_sums = self._mask_pixels(masks, keep, img)
-        areas = [p.numel() for p in pixels]
-        count = torch.bincount(torch.cat(pixels), minlength=height * width)
-
-        # Shared pixels, numbered 0 .. P-1; per instance its shared pixels'
-        # numbers and each one's slot among the instances covering it.
-        shared_pix = (count > 1).nonzero().squeeze(1)
-        num_shared = shared_pix.numel()
-        shared_id = torch.full_like(count, -1)
-        shared_id[shared_pix] = torch.arange(num_shared, device=device)
-        fill = torch.zeros(num_shared, dtype=torch.long, device=device)
-        shared_of, slots = [], []
-        for pixels_i in pixels:
-            q = shared_id[pixels_i]
-            q = q[q >= 0]
-            shared_of.append(q)
-            slots.append(fill[q])
-            fill[q] += 1
-        entry_q, slot = torch.cat(shared_of), torch.cat(slots)
-        entry_inst = torch.repeat_interleave(
-            torch.arange(num, device=device),
-            torch.tensor([q.numel() for q in shared_of], device=device))
-        group_start = torch.cumsum(fill, dim=0) - fill
-        position = group_start[entry_q] + slot
-        grouped_inst = torch.empty_like(entry_inst)
-        grouped_inst[position] = entry_inst
-
-        # Pairwise overlap areas and sums of the overlaps' unit RGB vectors:
-        # an entry at slot s pairs with the s lower-index instances of its
-        # pixel. dir_sum[i, j] . mean_dir[k] / |A_i n A_j| is the mean
-        # cosine similarity of the overlap's pixels to instance k (Eq. 4).
-        rgb = img.reshape(img.size(0), -1)
-        pixel_dir = _unit(rgb[:, shared_pix].float(), dim=0)
-        keys, key_q = [], []
-        active = (slot > 0).nonzero().squeeze(1)
-        step = 1
-        while active.numel() > 0:
-            keys.append(grouped_inst[position[active] - step] * num +
-                        entry_inst[active])
-            key_q.append(entry_q[active])
-            active = active[slot[active] > step]
-            step += 1
-        keys = torch.cat(keys) if keys else entry_inst.new_zeros(0)
-        key_q = torch.cat(key_q) if key_q else entry_q.new_zeros(0)
-        overlap = torch.bincount(keys, minlength=num * num).view(num, num)
-        overlap = overlap + overlap.t()
-        dir_sum = torch.stack([
-            torch.bincount(keys, weights=c[key_q], minlength=num * num)
-            for c in pixel_dir
-        ]).view(-1, num, num)
-        dir_sum = dir_sum + dir_sum.transpose(1, 2)
-        mean_dir = _unit(colour_sums.float(), dim=1).t().to(dir_sum)
-        sim_first = (dir_sum * mean_dir[:, :, None]).sum(dim=0)
-        sim_second = (dir_sum * mean_dir[:, None, :]).sum(dim=0)
-        area = torch.tensor(areas, device=device)
-        occluded = overlap > self.test_cfg.occlusion_thr * torch.minimum(
-            area[:, None], area[None, :])
-        order = self._order(overlap, occluded, sim_first > sim_second,
-                            sim_second > sim_first)
-
-        # Step 4: paste top to bottom on the shared pixels; an instance that
-        # would lose more than mask_overlap of its area is left out. No
-        # host synchronisation inside the loop.
-        taken = torch.zeros(num_shared, dtype=torch.bool, device=device)
-        owner = torch.full((num_shared, ), -1, dtype=torch.long, device=device)
-        kept = torch.zeros(num, dtype=torch.bool, device=device)
-        for i in order.tolist():
-            q = shared_of[i]
-            was_taken = taken[q]
-            keep_i = (was_taken.sum() <= self.test_cfg.mask_overlap *
-                      areas[i]) & (areas[i] > 0)
-            claim = keep_i & ~was_taken
-            owner[q] = torch.where(claim, i, owner[q])
-            taken[q] = was_taken | claim
-            kept[i] = keep_i
-
-        inst_map = torch.full_like(count, -1)
-        for i in kept.nonzero().squeeze(1).tolist():
-            inst_map[pixels[i]] = i
-        inst_map[shared_pix] = owner
-        return inst_map
+    def _second_looks_closer(masks: Tensor, boxes: Tensor, img: Tensor,
+                             pairs: Tensor) -> Tensor:
+        """Eq. 4 for the (P, 2) ``pairs`` (i, j): (P,) bool, the overlap's
+        mean cosine similarity to j's mean colour is the larger."""
+        box_list = boxes.tolist()
+        mean_rgb = img.new_zeros(masks.size(0), img.size(0))
+        for k in pairs.unique().tolist():
+            x0, y0, x1, y1 = box_list[k]
+            mean_rgb[k] = (img[:, y0:y1, x0:x1] *
+                           masks[k, y0:y1, x0:x1]).sum(dim=(1, 2))
+        mean_dir = _unit(mean_rgb, dim=1)
+        pixel_dir = _unit(img, dim=0)
+        dir_sums = []
+        for i, j in pairs.tolist():
+            x0, y0 = max(box_list[i][0],
+                         box_list[j][0]), max(box_list[i][1], box_list[j][1])
+            x1, y1 = min(box_list[i][2],
+                         box_list[j][2]), min(box_list[i][3], box_list[j][3])
+            overlap = masks[i, y0:y1, x0:x1] & masks[j, y0:y1, x0:x1]
+            dir_sums.append(
+                (pixel_dir[:, y0:y1, x0:x1] * overlap).sum(dim=(1, 2)))
+        dir_sums = torch.stack(dir_sums)
+        sim_first = (dir_sums * mean_dir[pairs[:, 0]]).sum(dim=1)
+        sim_second = (dir_sums * mean_dir[pairs[:, 1]]).sum(dim=1)
+        return sim_second > sim_first
 
     def _predict_single(self, mask_results: InstanceData, seg_pred: Tensor,
                         img: Tensor) -> PixelData:
-        """Fuse one image's instances and semantic logits.
-
-        Args:
-            mask_results (InstanceData): ``bboxes`` (N, 4), ``labels`` (N, ),
-                ``scores`` (N, ), ``masks`` (N, H, W) bool.
-            seg_pred (Tensor): (C, H, W) semantic logits.
-            img (Tensor): (3, H, W) RGB.
-
-        Returns:
-            PixelData: ``sem_seg`` (1, H, W) int32 panoptic ids,
-            ``label + instance_id * INSTANCE_OFFSET``, void = num_classes.
-        """
+        """Fuse one image's instances, (C, H, W) semantic logits and (3, H,
+        W) RGB image into ``sem_seg`` (1, H, W) panoptic ids."""
         height, width = seg_pred.shape[-2:]
         masks = mask_results.masks
         if masks.dtype != torch.bool or masks.dim() != 3 or \
@@ -400,31 +182,18 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
             raise ValueError(
                 f'{self.__class__.__name__}: the image must be (3, {height}, '
                 f'{width}) like seg_preds, got {tuple(img.shape)}')
-        stuff = self._stuff_map(seg_pred)
-        void = self.num_classes
-
+        stuff = semantic_stuff_map(self.__class__.__name__, seg_pred,
+                                   self.semantic_layout,
+                                   self.num_things_classes,
+                                   self.num_stuff_classes)
         keep = self._candidates(mask_results)
-        if keep.numel() > 0:
-            inst = self._lay_instances(masks, keep, img.float())
-            covered = inst >= 0
-            # Instance ids 1, 2, ... for the visible instances, by score.
-            visible = torch.bincount(
-                inst[covered], minlength=keep.numel()) > 0
-            instance_id = torch.cumsum(visible, dim=0)
-            index = inst.clamp(min=0)
-            labels = mask_results.labels[keep].long()
-            pan = torch.where(
-                covered, labels[index] + instance_id[index] * INSTANCE_OFFSET,
-                stuff)
-        else:
-            covered = torch.zeros_like(stuff, dtype=torch.bool)
-            pan = stuff
-        stuff_area = torch.bincount(
-            torch.where(covered, void, stuff), minlength=void + 1)
-        small = stuff_area < self.test_cfg.stuff_area_limit
-        small[void] = False
-        pan = torch.where(~covered & small[stuff], void, pan)
-        return PixelData(sem_seg=pan.reshape(1, height, width).int())
+        masks = masks[keep]
+        order = self._order(masks, mask_results.scores[keep], img.float())
+        owner = paste_instances(masks, order, self.test_cfg.mask_overlap)
+        return PixelData(
+            sem_seg=panoptic_map(stuff, owner, order,
+                                 mask_results.labels[keep], self.num_classes,
+                                 self.test_cfg.stuff_area_limit))
 
     def predict(self,
                 mask_results_list: InstanceList,
@@ -439,7 +208,8 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
             seg_preds_list (list[Tensor]): per image (C, H, W) logits in
                 either semantic layout (see the class docstring).
             batch_imgs (list[Tensor]): per image (3, H, W) RGB colours, e.g.
-                from :meth:`restore_images`.
+                from
+                :meth:`TwoStagePanopticBase.restore_images`.
 
         Returns:
             list[PixelData]: ``sem_seg`` (1, H, W) panoptic ids.
@@ -457,7 +227,6 @@ class OcclusionHandlingFusionHead(BasePanopticFusionHead):
                 f'{len(seg_preds_list)} seg_preds and {len(batch_imgs)} '
                 'images; expected one of each per image')
         return [
-            self._predict_single(results, seg_pred, img)
-            for results, seg_pred, img in zip(mask_results_list,
-                                              seg_preds_list, batch_imgs)
+            self._predict_single(results, seg_pred, img) for results, seg_pred,
+            img in zip(mask_results_list, seg_preds_list, batch_imgs)
         ]

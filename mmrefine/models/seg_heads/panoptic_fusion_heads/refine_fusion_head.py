@@ -1,18 +1,26 @@
+"""REFINE's panoptic fusion: SOE paste order and Unknown Erasing."""
 from typing import List, Optional
 
 import torch
-from mmengine.structures import InstanceData, PixelData
-from torch import Tensor
-
-from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.seg_heads.panoptic_fusion_heads import BasePanopticFusionHead
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptConfigType, OptMultiConfig, PixelList
+from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
 
-from ...layers.soft_occlusion import (mask_boxes_and_areas,
-                                      occlusion_paste_order)
+from ....utils import check_number, merge_options
+from ...layers.panoptic_fusion import (panoptic_map, paste_instances,
+                                       semantic_stuff_map, stuff_labels)
+from ...layers.semantic_layout import (check_semantic_layout,
+                                       resolve_semantic_layout)
+from ...layers.soft_occlusion import occlusion_paste_order
 from ...layers.unknown_erasing import max_softmax_confidence, unknown_erasing
-from .semantic_layout import check_semantic_layout, resolve_semantic_layout
+
+# mmdet's stock test_cfg.panoptic: an instance losing more than half of its
+# mask is dropped, stuff classes under 4096 pixels become void.
+DEFAULT_TEST_CFG = dict(mask_overlap=0.5, stuff_area_limit=4096)
+# An earlier public version of REFINE's Unknown Erasing.
+DEFAULT_UNKNOWN_ERASING = dict(thr=0.5, dilation=50)
 
 
 @MODELS.register_module()
@@ -58,14 +66,15 @@ class REFINEFusionHead(BasePanopticFusionHead):
         soe_sigma (float): SOE's sigma. Default: 2.5.
         overlap_thr (float): fraction of either mask two instances must share
             to get an SOE decision. Default: 0.2.
-        unknown_erasing (dict, optional): ``dict(thr=0.5, dilation=50)``, the
+        unknown_erasing (dict, optional): ``thr`` and ``dilation``, the
             arguments of :func:`~mmrefine.models.layers.unknown_erasing`
             (``dilation`` in pixels of the logits handed to the head, i.e.
-            of the original image in mmdet); None disables UE.
+            of the original image in mmdet), defaults in
+            ``DEFAULT_UNKNOWN_ERASING``; None disables UE.
         semantic_layout (str): see above. Default: ``'auto'``.
         test_cfg (dict, optional): the detector's ``test_cfg.panoptic``:
-            ``mask_overlap`` (default 0.5) and ``stuff_area_limit`` (default
-            4096), mmdet's stock values.
+            ``mask_overlap`` and ``stuff_area_limit``, defaults in
+            ``DEFAULT_TEST_CFG`` (mmdet's stock values).
         init_cfg (dict, optional): initialisation config (no weights here).
     """
 
@@ -87,57 +96,75 @@ class REFINEFusionHead(BasePanopticFusionHead):
             loss_panoptic=None,
             init_cfg=init_cfg,
             **kwargs)
+        name = self.__class__.__name__
         if occlusion not in ('score', 'pairwise', 'soe'):
             raise ValueError(
-                f"occlusion must be 'score', 'pairwise' or 'soe', got "
+                f"{name}: occlusion must be 'score', 'pairwise' or 'soe', got "
                 f'{occlusion!r}')
-        if not soe_sigma > 0:
-            raise ValueError(f'soe_sigma must be > 0, got {soe_sigma!r}')
-        if not 0 <= overlap_thr <= 1:
-            raise ValueError(
-                f'overlap_thr must be in [0, 1], got {overlap_thr!r}')
+        check_number(name, 'soe_sigma', soe_sigma, low=0, low_open=True)
+        check_number(name, 'overlap_thr', overlap_thr, low=0, high=1)
         if unknown_erasing is not None:
-            unknown_erasing = dict(unknown_erasing)
-            unexpected = set(unknown_erasing) - {'thr', 'dilation'}
-            if unexpected:
-                raise ValueError(
-                    'unknown_erasing takes the keys thr and dilation, got '
-                    f'{sorted(unexpected)}')
-        check_semantic_layout(self.__class__.__name__, semantic_layout)
+            unknown_erasing = merge_options(name, 'unknown_erasing',
+                                            unknown_erasing,
+                                            DEFAULT_UNKNOWN_ERASING)
+            check_number(
+                name,
+                'unknown_erasing.thr',
+                unknown_erasing['thr'],
+                low=0,
+                high=1)
+            check_number(
+                name,
+                'unknown_erasing.dilation',
+                unknown_erasing['dilation'],
+                low=0,
+                integer=True)
+        check_semantic_layout(name, semantic_layout)
+        cfg = merge_options(name, 'test_cfg.panoptic', test_cfg,
+                            DEFAULT_TEST_CFG)
+        self.mask_overlap = check_number(
+            name,
+            'test_cfg.panoptic.mask_overlap',
+            cfg['mask_overlap'],
+            low=0,
+            high=1)
+        self.stuff_area_limit = check_number(
+            name,
+            'test_cfg.panoptic.stuff_area_limit',
+            cfg['stuff_area_limit'],
+            low=0)
         self.occlusion = occlusion
         self.soe_sigma = soe_sigma
         self.overlap_thr = overlap_thr
         self.unknown_erasing = unknown_erasing
         self.semantic_layout = semantic_layout
-        test_cfg = test_cfg or {}
-        self.mask_overlap = test_cfg.get('mask_overlap', 0.5)
-        self.stuff_area_limit = test_cfg.get('stuff_area_limit', 4096)
 
     def loss(self, **kwargs) -> dict:
         """REFINEFusionHead has no training loss."""
         return dict()
 
     def _stuff_map(self, seg_preds: Tensor) -> Tensor:
-        """``(C, H, W)`` logits -> ``(H, W)`` stuff labels, void elsewhere."""
-        layout = resolve_semantic_layout(
-            self.__class__.__name__, self.semantic_layout, seg_preds.size(0),
-            self.num_things_classes, self.num_stuff_classes)
-        # Channels of the stuff classes and the label of the first one.
+        """``(C, H, W)`` logits -> ``(H, W)`` stuff labels, void where the
+        argmax is a thing or Unknown Erasing erased it."""
+        name = self.__class__.__name__
+        if self.unknown_erasing is None:
+            return semantic_stuff_map(name, seg_preds, self.semantic_layout,
+                                      self.num_things_classes,
+                                      self.num_stuff_classes)
+        layout = resolve_semantic_layout(name, self.semantic_layout,
+                                         seg_preds.size(0),
+                                         self.num_things_classes,
+                                         self.num_stuff_classes)
         first = self.num_things_classes if layout == 'all_classes' else 0
-        stuff = range(first, first + self.num_stuff_classes)
-        if self.unknown_erasing is not None:
-            conf, labels = max_softmax_confidence(seg_preds)
-            erased = unknown_erasing(
-                conf, labels, classes=stuff, **self.unknown_erasing)
-        else:
-            # max() rather than argmax(): twice as fast on large CPU maps
-            labels, erased = seg_preds.max(dim=0).indices, None
-        is_stuff = (labels >= stuff.start) & (labels < stuff.stop)
-        if erased is not None:
-            is_stuff &= ~erased
-        stuff_labels = labels - first + self.num_things_classes
-        return torch.where(is_stuff, stuff_labels,
-                           torch.full_like(labels, self.num_classes))
+        conf, labels = max_softmax_confidence(seg_preds)
+        erased = unknown_erasing(
+            conf,
+            labels,
+            classes=range(first, first + self.num_stuff_classes),
+            **self.unknown_erasing)
+        stuff = stuff_labels(labels, layout, self.num_things_classes,
+                             self.num_stuff_classes)
+        return stuff.masked_fill_(erased, self.num_classes)
 
     def _paste_order(self, mask_results: InstanceData) -> Tensor:
         """Front-to-back order of the instances."""
@@ -146,9 +173,10 @@ class REFINEFusionHead(BasePanopticFusionHead):
             if 'occ_probs' not in mask_results:
                 raise ValueError(
                     f'occlusion={self.occlusion!r} needs the field '
-                    'occ_probs ((K, K) pairwise occlusion probabilities O(i, j)) in the '
-                    'instance results of every image with two or more '
-                    'instances; no pairwise occlusion head filled it: use '
+                    'occ_probs ((K, K) pairwise occlusion probabilities '
+                    'O(i, j)) in the instance results of every image with '
+                    'two or more instances; no pairwise occlusion head '
+                    'filled it: use '
                     "occlusion='score' or give the model that head")
             occ_probs = mask_results.occ_probs
         sigma = self.soe_sigma if self.occlusion == 'soe' else None
@@ -174,36 +202,12 @@ class REFINEFusionHead(BasePanopticFusionHead):
                 f'of seg_preds ({height}, {width}), got '
                 f'{getattr(masks, "dtype", type(masks).__name__)} of shape '
                 f'{tuple(getattr(masks, "shape", ()))}')
-        pan = self._stuff_map(seg_preds)
-        taken = torch.zeros_like(pan, dtype=torch.bool)
-        if len(mask_results) > 0:
-            order = self._paste_order(mask_results).tolist()
-            boxes, areas = mask_boxes_and_areas(masks)
-            boxes, areas = boxes.tolist(), areas.tolist()
-            labels = mask_results.labels.tolist()
-            instance_id = 1
-            for k in order:
-                if areas[k] == 0:
-                    continue
-                x0, y0, x1, y1 = boxes[k]
-                mask = masks[k, y0:y1, x0:x1]
-                taken_box = taken[y0:y1, x0:x1]
-                kept = mask & ~taken_box
-                num_kept = int(kept.sum())
-                if num_kept == 0 or (
-                        areas[k] - num_kept) / areas[k] > self.mask_overlap:
-                    continue
-                taken_box |= kept
-                pan[y0:y1, x0:x1][kept] = (
-                    labels[k] + instance_id * INSTANCE_OFFSET)
-                instance_id += 1
-
-        is_stuff = ~taken & (pan < self.num_classes)
-        areas = torch.bincount(pan[is_stuff], minlength=self.num_classes)
-        small = areas < self.stuff_area_limit
-        pan[is_stuff & small[pan.clamp(max=self.num_classes - 1)]] = \
-            self.num_classes
-        return PixelData(sem_seg=pan[None].int())
+        order = self._paste_order(mask_results)
+        owner = paste_instances(masks, order, self.mask_overlap)
+        return PixelData(
+            sem_seg=panoptic_map(
+                self._stuff_map(seg_preds), owner, order, mask_results.labels,
+                self.num_classes, self.stuff_area_limit))
 
     def predict(self, mask_results_list: InstanceList,
                 seg_preds_list: List[Tensor], **kwargs) -> PixelList:
@@ -221,7 +225,7 @@ class REFINEFusionHead(BasePanopticFusionHead):
             list[:obj:`PixelData`]: per image ``sem_seg`` ``(1, H, W)``.
         """
         return [
-            self._predict_single(mask_results, seg_preds)
-            for mask_results, seg_preds in zip(mask_results_list,
-                                               seg_preds_list)
+            self._predict_single(mask_results,
+                                 seg_preds) for mask_results, seg_preds in zip(
+                                     mask_results_list, seg_preds_list)
         ]

@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.evaluation.functional import INSTANCE_OFFSET
-from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmengine.structures import InstanceData
 
 from mmrefine.models import OcclusionHandlingFusionHead
@@ -72,7 +71,8 @@ def test_colour_resolves_a_pair_against_the_score():
     paint(img, b, BLUE)  # the overlap (columns 7..9) is blue
     pan = fuse(make_head(), instances([a, b], [0.9, 0.7], [0, 1]),
                stuff_logits(h, w), img)
-    id_a, id_b = 0 + INSTANCE_OFFSET, 1 + 2 * INSTANCE_OFFSET
+    # instance ids follow the paste order, front to back
+    id_a, id_b = 0 + 2 * INSTANCE_OFFSET, 1 + INSTANCE_OFFSET
     assert (pan[:, :7] == id_a).all()
     assert (pan[:, 7:] == id_b).all()
 
@@ -84,6 +84,7 @@ def test_colour_resolves_a_pair_against_the_score():
     paint(img, b, BLUE)
     pan = fuse(make_head(), instances([a, b], [0.9, 0.7], [0, 1]),
                stuff_logits(h, w), img)
+    id_a, id_b = 0 + INSTANCE_OFFSET, 1 + 2 * INSTANCE_OFFSET
     assert (pan[:, :10] == id_a).all() and (pan[:, 10:] == id_b).all()
 
 
@@ -110,12 +111,16 @@ def test_three_cycle_drops_the_lowest_scored_pair():
     for k, owners in enumerate(layout):
         img[:, :, k * 5:(k + 1) * 5] = torch.tensor(
             colours[owners], dtype=torch.float32)[:, None, None]
-    results = instances([masks['A'], masks['B'], masks['C']],
-                        [0.9, 0.8, 0.7], [0, 1, 2])
+    results = instances([masks['A'], masks['B'], masks['C']], [0.9, 0.8, 0.7],
+                        [0, 1, 2])
     # every overlap is 75 px of 350 (> 20 %), B loses 150 (43 %): no removal
-    pan = fuse(make_head(nms_iou_thr=1.0), results,
-               stuff_logits(*img.shape[1:]), img)
-    ids = {n: k + (k + 1) * INSTANCE_OFFSET for k, n in enumerate('ABC')}
+    pan = fuse(
+        make_head(nms_iou_thr=1.0), results, stuff_logits(*img.shape[1:]), img)
+    # paste order C, A, B
+    ids = dict(
+        A=0 + 2 * INSTANCE_OFFSET,
+        B=1 + 3 * INSTANCE_OFFSET,
+        C=2 + INSTANCE_OFFSET)
     owner = {owners: int(pan[0, k * 5]) for k, owners in enumerate(layout)}
     assert owner['AB'] == ids['A']
     assert owner['AC'] == ids['C']
@@ -128,8 +133,8 @@ def test_instance_losing_more_than_half_is_removed_and_frees_its_pixels():
     # A over B takes 60 % of B: B is removed. C lost 57 % to B, but with B
     # gone it keeps everything (pasting top to bottom, not all at once).
     h, w = 10, 20
-    a, b, c = (rect(h, w, 0, 10, 0, 10), rect(h, w, 0, 10, 4, 14),
-               rect(h, w, 0, 10, 10, 17))
+    a, b, c = (rect(h, w, 0, 10, 0, 10), rect(h, w, 0, 10, 4,
+                                              14), rect(h, w, 0, 10, 10, 17))
     img = torch.zeros(3, h, w)
     paint(img, a, RED)  # incl. the A-B overlap: A is on top
     paint(img, b & ~a, YELLOW)  # B-C overlap: closer to B's mean than C's
@@ -156,14 +161,16 @@ def test_small_stuff_becomes_void_and_things_over_stuff():
     seg[1, 0, 11] = 3  # ... and one pixel of thing 1 (no instance there)
     thing = rect(h, w, 6, 12, 6, 12)  # ... all covered by an instance
     img = torch.rand(3, h, w) * 255
-    pan = fuse(make_head(stuff_area_limit=5),
-               instances([thing], [0.9], [3]), seg, img)
+    pan = fuse(
+        make_head(stuff_area_limit=5), instances([thing], [0.9], [3]), seg,
+        img)
     assert (pan[6:, 6:] == 3 + INSTANCE_OFFSET).all()
     assert (pan[:2, :3] == NUM_THINGS + 1).all()  # 6 px >= 5: kept
     assert pan[0, 11] == VOID  # thing-labelled, uncovered
     assert (pan == NUM_THINGS).sum() == 144 - 36 - 6 - 1
-    pan = fuse(make_head(stuff_area_limit=7),
-               instances([thing], [0.9], [3]), seg, img)
+    pan = fuse(
+        make_head(stuff_area_limit=7), instances([thing], [0.9], [3]), seg,
+        img)
     assert (pan[:2, :3] == VOID).all()  # 6 px < 7: void
     # stuff 6 is all under the instance: its area counts after the overlay
     assert not (pan == NUM_THINGS + 2).any()
@@ -200,8 +207,9 @@ def test_stock_panoptic_fpn_semantic_layout():
                                                    batch_imgs=[img])
     # with a single thing class the channel counts coincide
     with pytest.raises(ValueError, match='semantic_layout'):
-        OcclusionHandlingFusionHead(1, 3).predict(
-            [no_instances], [torch.zeros(4, h, w)], batch_imgs=[img])
+        OcclusionHandlingFusionHead(1, 3).predict([no_instances],
+                                                  [torch.zeros(4, h, w)],
+                                                  batch_imgs=[img])
 
 
 def test_score_threshold_and_class_agnostic_nms():
@@ -228,35 +236,26 @@ def test_bad_inputs_are_rejected():
     with pytest.raises(ValueError, match='image'):
         head.predict([results], [stuff_logits(4, 4)],
                      batch_imgs=[torch.zeros(3, 5, 4)])
-    with pytest.raises(ValueError, match='unknown test_cfg'):
-        make_head(overlap_thr=0.5)
+    with pytest.raises(
+            ValueError,
+            match=r"unknown key\(s\) \['occlusion_thr'\] in "
+            r'test_cfg.panoptic; known keys'):
+        make_head(occlusion_thr=0.5)
+    with pytest.raises(
+            ValueError,
+            match='test_cfg.panoptic.overlap_thr must be a number'):
+        make_head(overlap_thr='0.2')
     with pytest.raises(ValueError, match='semantic_layout'):
         OcclusionHandlingFusionHead(semantic_layout='things')
-
-
-def test_restore_images_undoes_the_preprocessor():
-    preprocessor = DetDataPreprocessor(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=32)
-    bgr = torch.randint(0, 256, (3, 20, 30), dtype=torch.uint8)
-    data = preprocessor(dict(inputs=[bgr], data_samples=None), False)
-    metas = [dict(img_shape=(20, 30), ori_shape=(10, 15))]
-    img, = OcclusionHandlingFusionHead.restore_images(
-        data['inputs'], metas, preprocessor, rescale=False)
-    assert data['inputs'].shape[-2:] == (32, 32)
-    torch.testing.assert_close(img, bgr.flip(0).float(), atol=1e-3, rtol=0)
-    img, = OcclusionHandlingFusionHead.restore_images(
-        data['inputs'], metas, preprocessor, rescale=True)
-    assert img.shape == (3, 10, 15)
 
 
 def reference_fusion(results, seg, img, cfg):
     """The rules of BANet Sec. 4.3, written pixel set by pixel set."""
     scores, masks = results.scores.double(), results.masks
-    order = [i for i in torch.argsort(-scores, stable=True).tolist()
-             if scores[i] > cfg['score_thr']]
+    order = [
+        i for i in torch.argsort(-scores, stable=True).tolist()
+        if scores[i] > cfg['score_thr']
+    ]
     kept = []
     boxes = results.bboxes.double()
     for i in order:  # greedy class-agnostic NMS
@@ -280,13 +279,13 @@ def reference_fusion(results, seg, img, cfg):
             if n == 0:
                 continue
             top = i
-            if n > cfg['occlusion_thr'] * min(int(masks[i].sum()),
-                                             int(masks[j].sum())):
+            if n >= cfg['overlap_thr'] * min(
+                    int(masks[i].sum()), int(masks[j].sum())):
                 pixels = rgb[:, inter]
-                sim_i = F.cosine_similarity(pixels, mean[i][:, None],
-                                            dim=0).mean()
-                sim_j = F.cosine_similarity(pixels, mean[j][:, None],
-                                            dim=0).mean()
+                sim_i = F.cosine_similarity(
+                    pixels, mean[i][:, None], dim=0).mean()
+                sim_j = F.cosine_similarity(
+                    pixels, mean[j][:, None], dim=0).mean()
                 if sim_j > sim_i:
                     top = j
             edges.append((top, j if top == i else i))
@@ -307,8 +306,9 @@ def reference_fusion(results, seg, img, cfg):
             accepted.append((top, bottom))
     paste_order, left = [], list(kept)
     while left:  # Kahn: any instance nothing left is above
-        free = [u for u in left
-                if not any(reaches(v, u) for v in left if v != u)]
+        free = [
+            u for u in left if not any(reaches(v, u) for v in left if v != u)
+        ]
         paste_order.append(free[0])
         left.remove(free[0])
     taken = torch.zeros_like(masks[0])
@@ -321,7 +321,7 @@ def reference_fusion(results, seg, img, cfg):
     visible = [i for i in kept if (owner == i).any()]
     stuff = seg.argmax(dim=0)
     pan = torch.where(stuff >= NUM_THINGS, stuff, VOID)
-    for k, i in enumerate(sorted(visible, key=kept.index)):
+    for k, i in enumerate(sorted(visible, key=paste_order.index)):
         pan[owner == i] = int(results.labels[i]) + (k + 1) * INSTANCE_OFFSET
     for label in range(NUM_THINGS, VOID):
         if 0 < (pan == label).sum() < cfg['stuff_area_limit']:
@@ -342,8 +342,8 @@ def random_scene(seed, num=12, size=(48, 64)):
         if not mask.any():
             continue
         colour = torch.rand(3, 1, generator=gen) * 200
-        img[:, mask] = colour + torch.rand(3, int(mask.sum()),
-                                           generator=gen) * 40
+        img[:, mask] = colour + torch.rand(
+            3, int(mask.sum()), generator=gen) * 40
         masks.append(mask)
         boxes.append([cx - rx, cy - ry, cx + rx, cy + ry])
     n = len(masks)
@@ -359,8 +359,12 @@ def random_scene(seed, num=12, size=(48, 64)):
 
 @pytest.mark.parametrize('seed', range(8))
 def test_matches_the_pixel_loop_reference_on_random_scenes(seed):
-    cfg = dict(score_thr=0.6, nms_iou_thr=0.7, occlusion_thr=0.2,
-               mask_overlap=0.5, stuff_area_limit=30)
+    cfg = dict(
+        score_thr=0.6,
+        nms_iou_thr=0.7,
+        overlap_thr=0.2,
+        mask_overlap=0.5,
+        stuff_area_limit=30)
     results, seg, img = random_scene(seed)
     expected = reference_fusion(results, seg, img, cfg)
     pan = fuse(make_head(**cfg), results, seg, img)

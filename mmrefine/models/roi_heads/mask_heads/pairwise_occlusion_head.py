@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 
 @MODELS.register_module()
-class OcclusionHead(BaseModule):
+class PairwiseOcclusionHead(BaseModule):
     """O(i, j): the probability that instance i lies on top of instance j.
 
     REFINE's "strong baseline" occlusion estimator, which uses three priors:
@@ -20,62 +20,74 @@ class OcclusionHead(BaseModule):
     Table 6 ablation. The layout follows OCFusion's pairwise head:
     ``num_convs`` 3x3 convs, the last with stride 2, then two fcs; unlike
     OCFusion the convs are group-normalised by default (REFINE's models use
-    GN throughout). Without it, joint training at mmdet's learning rate let
-    the logits grow to hundreds: the occlusion loss spiked above 500, and
-    under the global gradient clipping those steps shrank every other
-    head's update about 100-fold. SOE's confidence prior
-    ``O~(i, j) = s_i exp(-(O(i, j) - 1)^2 / sigma)`` is applied at fusion
-    (``REFINEFusionHead``), not here.
-
-    Args:
-        in_channels: channels of the mask features.
-        num_classes: C_ins.
-        conv_out_channels: channels of the convs (OCFusion: 512).
-        num_convs: 3x3 convs; the last has stride 2 (OCFusion: 4).
-        fc_out_channels: hidden fc width (OCFusion: 1024).
-        norm_cfg: norm of the convs (OCFusion: None).
-        use_feats: feed the mask features (appearance prior).
-        use_labels: feed the class labels (class prior).
-        loss_occ: binary loss on the logit of O(i, j).
+    GN throughout; ``configs/refine/README.md`` says why). SOE's confidence
+    prior ``O~(i, j) = s_i exp(-(O(i, j) - 1)^2 / sigma)`` is applied at
+    fusion (``REFINEFusionHead``), not here.
 
     Shapes: ``feats`` (K, in_channels, 14, 14), ``masks`` (K, 1, 28, 28)
     logits, ``labels`` (K,) and ``pairs`` (P, 2) indices into the K
     instances -> (P,) logits.
+
+    Args:
+        in_channels (int): Channels of the mask features. Defaults to 256.
+        num_classes (int): C_ins. Defaults to 80.
+        conv_out_channels (int): Channels of the convs (OCFusion: 512).
+            Defaults to 512.
+        num_convs (int): 3x3 convs; the last has stride 2 (OCFusion: 4).
+            Defaults to 4.
+        roi_feat_size (int): Side of ``feats``. Defaults to 14.
+        fc_out_channels (int): Hidden fc width (OCFusion: 1024). Defaults
+            to 1024.
+        norm_cfg (dict, optional): Norm of the convs (OCFusion: None).
+            Defaults to GN, 32 groups.
+        use_feats (bool): Feed the mask features (appearance prior).
+            Defaults to True.
+        use_labels (bool): Feed the class labels (class prior). Defaults to
+            True.
+        loss_occ (dict): Binary loss on the logit of O(i, j). Defaults to
+            sigmoid cross entropy.
+        init_cfg (dict or list[dict]): Initialization config. Defaults to
+            Kaiming for the convs, Xavier for the fcs.
     """
 
-    def __init__(self,
-                 in_channels: int = 256,
-                 num_classes: int = 80,
-                 conv_out_channels: int = 512,
-                 num_convs: int = 4,
-                 roi_feat_size: int = 14,
-                 fc_out_channels: int = 1024,
-                 norm_cfg: OptConfigType = dict(
-                     type='GN', num_groups=32, requires_grad=True),
-                 use_feats: bool = True,
-                 use_labels: bool = True,
-                 loss_occ: ConfigType = dict(
-                     type='CrossEntropyLoss', use_sigmoid=True,
-                     loss_weight=1.0),
-                 init_cfg: OptMultiConfig = [
-                     dict(type='Kaiming', layer='Conv2d',
-                          distribution='uniform', nonlinearity='relu'),
-                     # as mmdet's box heads: Kaiming's fan_out mode would
-                     # scale the 6272-input fc's output up 7x
-                     dict(type='Xavier', layer='Linear',
-                          distribution='uniform')
-                 ]) -> None:
+    def __init__(
+        self,
+        in_channels: int = 256,
+        num_classes: int = 80,
+        conv_out_channels: int = 512,
+        num_convs: int = 4,
+        roi_feat_size: int = 14,
+        fc_out_channels: int = 1024,
+        norm_cfg: OptConfigType = dict(
+            type='GN', num_groups=32, requires_grad=True),
+        use_feats: bool = True,
+        use_labels: bool = True,
+        loss_occ: ConfigType = dict(
+            type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
+        init_cfg: OptMultiConfig = [
+            dict(
+                type='Kaiming',
+                layer='Conv2d',
+                distribution='uniform',
+                nonlinearity='relu'),
+            # as mmdet's box heads: Kaiming's fan_out mode would
+            # scale the 6272-input fc's output up 7x
+            dict(type='Xavier', layer='Linear', distribution='uniform')
+        ]
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.use_feats = use_feats
         self.use_labels = use_labels
         pair_channels = 2 * (in_channels + 1 if use_feats else 1)
         self.convs = nn.Sequential(*[
-            ConvModule(pair_channels if i == 0 else conv_out_channels,
-                       conv_out_channels, 3, padding=1,
-                       stride=2 if i == num_convs - 1 else 1,
-                       norm_cfg=norm_cfg)
-            for i in range(num_convs)
+            ConvModule(
+                pair_channels if i == 0 else conv_out_channels,
+                conv_out_channels,
+                3,
+                padding=1,
+                stride=2 if i == num_convs - 1 else 1,
+                norm_cfg=norm_cfg) for i in range(num_convs)
         ])
         flat = conv_out_channels * ((roi_feat_size + 1) // 2)**2
         self.fc = nn.Linear(flat + 2 * num_classes * use_labels,
@@ -118,8 +130,11 @@ class OcclusionHead(BaseModule):
             y = first.activate(y)
         y = self.convs[1:](y).flatten(1)
         if self.use_labels:
-            y = torch.cat([y, *(F.one_hot(labels[k].long(), self.num_classes)
-                                .to(y.dtype) for k in (i, j))], dim=1)
+            y = torch.cat([
+                y, *(F.one_hot(labels[k].long(), self.num_classes).to(y.dtype)
+                     for k in (i, j))
+            ],
+                          dim=1)
         return self.fc_logit(F.relu(self.fc(y))).squeeze(1)
 
     def loss(self, logits: Tensor, targets: Tensor) -> Tensor:

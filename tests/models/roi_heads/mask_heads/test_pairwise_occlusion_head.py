@@ -4,13 +4,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmrefine.models.roi_heads.mask_heads.occlusion_head import OcclusionHead
+from mmrefine.models import PairwiseOcclusionHead
 
 
 def _head(**kwargs):
     torch.manual_seed(0)
-    head = OcclusionHead(in_channels=8, num_classes=3, conv_out_channels=32,
-                         num_convs=2, fc_out_channels=16, **kwargs)
+    head = PairwiseOcclusionHead(
+        in_channels=8,
+        num_classes=3,
+        conv_out_channels=32,
+        num_convs=2,
+        fc_out_channels=16,
+        **kwargs)
     head.init_weights()
     return head.eval()
 
@@ -37,13 +42,16 @@ def _reference(head, feats, masks, labels, pairs):
         inputs.append(F.adaptive_max_pool2d(masks[k].sigmoid(), (14, 14)))
     x = head.convs(torch.cat(inputs, dim=1)).flatten(1)
     if head.use_labels:
-        x = torch.cat([x, F.one_hot(labels[i], 3).to(x),
-                       F.one_hot(labels[j], 3).to(x)], dim=1)
+        x = torch.cat(
+            [x,
+             F.one_hot(labels[i], 3).to(x),
+             F.one_hot(labels[j], 3).to(x)],
+            dim=1)
     return head.fc_logit(F.relu(head.fc(x))).squeeze(1)
 
 
-@pytest.mark.parametrize('use_feats,use_labels',
-                         [(True, True), (False, True), (False, False)])
+@pytest.mark.parametrize('use_feats,use_labels', [(True, True), (False, True),
+                                                  (False, False)])
 def test_one_logit_per_pair(use_feats, use_labels):
     head = _head(use_feats=use_feats, use_labels=use_labels)
     assert head(*_pairs(5)).shape == (5, )
@@ -56,8 +64,8 @@ def test_one_logit_per_pair(use_feats, use_labels):
 def test_first_conv_per_instance_equals_the_pairwise_conv(
         use_feats, use_labels, norm_cfg):
     norm = dict(type='GN', num_groups=8) if norm_cfg else None
-    head = _head(use_feats=use_feats, use_labels=use_labels,
-                 norm_cfg=norm).double()
+    head = _head(
+        use_feats=use_feats, use_labels=use_labels, norm_cfg=norm).double()
     with torch.no_grad():
         # non-zero first-conv bias (present without a norm layer)
         for p in head.parameters():

@@ -13,22 +13,30 @@ from .sem_seg_loss import sem_seg_loss
 
 
 @MODELS.register_module()
-class SemanticRefineHead(BaseModule):
-    """``P_sem^(t) = H~sem([P_ins^(t); F_sem])``.
+class IBPPSemanticHead(BaseModule):
+    """H~sem of one IBPP iteration (REFINE Eq. 6)::
+
+        P_sem^(t) = H~sem([P_ins^(t); F_sem])
+
+    ``ins_canvas`` ``P_ins^(t)`` (B, C_ins, H/4, W/4) and ``seg_feats``
+    ``F_sem`` (B, in_channels, H/4, W/4) -> (B, C_ins + C_sem, H/4, W/4)
+    logits, things first.
 
     Args:
-        num_things_classes: C_ins, the channels of the ROI-Flatten canvas.
-        num_stuff_classes: C_sem.
-        in_channels: channels of F_sem.
-        conv_out_channels: channels of the hidden 3x3 convs.
-        num_convs: hidden 3x3 convs (conv, norm, ReLU).
-        norm_cfg: normalisation of the hidden convs (REFINE uses GroupNorm).
-        seg_rescale_factor: size of F_sem relative to the input image.
-        loss_seg: loss of the refined logits against ``gt_sem_seg`` (weight 0.2,
-            HTC's semantic weight: see ``configs/refine/README.md``).
-
-    Shapes: ``ins_canvas`` (B, C_ins, H/4, W/4), ``seg_feats`` (B, in_channels,
-    H/4, W/4) -> (B, C_ins + C_sem, H/4, W/4) logits.
+        num_things_classes (int): C_ins, the channels of the RoIFlatten
+            canvas. Defaults to 80.
+        num_stuff_classes (int): C_sem. Defaults to 53.
+        in_channels (int): Channels of F_sem. Defaults to 256.
+        conv_out_channels (int): Channels of the hidden 3x3 convs.
+            Defaults to 256.
+        num_convs (int): Hidden 3x3 convs (conv, norm, ReLU). Defaults to 2.
+        norm_cfg (dict, optional): Norm of the hidden convs (REFINE uses
+            GroupNorm). Defaults to GN, 32 groups.
+        seg_rescale_factor (float): Size of F_sem relative to the input
+            image. Defaults to 1/4.
+        loss_seg (dict): Loss of the refined logits against ``gt_sem_seg``.
+            Defaults to cross entropy with HTC's semantic weight 0.2.
+        init_cfg (dict, optional): Initialization config. Defaults to None.
     """
 
     def __init__(self,
@@ -41,7 +49,8 @@ class SemanticRefineHead(BaseModule):
                      type='GN', num_groups=32, requires_grad=True),
                  seg_rescale_factor: float = 1 / 4.,
                  loss_seg: ConfigType = dict(
-                     type='CrossEntropyLoss', ignore_index=255,
+                     type='CrossEntropyLoss',
+                     ignore_index=255,
                      loss_weight=0.2),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -49,9 +58,13 @@ class SemanticRefineHead(BaseModule):
         self.num_classes = num_things_classes + num_stuff_classes
         self.seg_rescale_factor = seg_rescale_factor
         self.convs = nn.Sequential(*[
-            ConvModule(num_things_classes + in_channels if i == 0 else
-                       conv_out_channels, conv_out_channels, 3, padding=1,
-                       norm_cfg=norm_cfg) for i in range(num_convs)
+            ConvModule(
+                num_things_classes +
+                in_channels if i == 0 else conv_out_channels,
+                conv_out_channels,
+                3,
+                padding=1,
+                norm_cfg=norm_cfg) for i in range(num_convs)
         ])
         self.conv_logits = nn.Conv2d(conv_out_channels, self.num_classes, 1)
         self.loss_seg = MODELS.build(loss_seg)
@@ -64,7 +77,7 @@ class SemanticRefineHead(BaseModule):
     def forward(self, ins_canvas: Tensor, seg_feats: Tensor) -> Tensor:
         if ins_canvas.shape[1] != self.num_things_classes:
             raise ValueError(
-                f'SemanticRefineHead: ins_canvas has {ins_canvas.shape[1]} '
+                f'IBPPSemanticHead: ins_canvas has {ins_canvas.shape[1]} '
                 f'channels, expected num_things_classes='
                 f'{self.num_things_classes}')
         return self.conv_logits(
@@ -72,6 +85,6 @@ class SemanticRefineHead(BaseModule):
 
     def loss_by_feat(self, seg_preds: Tensor,
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        return dict(loss_seg=sem_seg_loss(seg_preds, batch_data_samples,
-                                          self.loss_seg,
-                                          self.seg_rescale_factor))
+        return dict(
+            loss_seg=sem_seg_loss(seg_preds, batch_data_samples, self.loss_seg,
+                                  self.seg_rescale_factor))
