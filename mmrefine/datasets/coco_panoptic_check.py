@@ -103,7 +103,7 @@ def check_image(image: dict, ann: Optional[dict], img_dir: str, seg_dir: str,
         img = None
     png_path = osp.join(seg_dir, ann['file_name'])
     try:
-        png = _decode(png_path, 'PNG', image_id).astype(np.int64)
+        png = _decode(png_path, 'PNG', image_id).astype(np.int32)
     except ValueError as e:
         return errors + [str(e)]
     where = f'image {image_id}: {png_path}'
@@ -112,7 +112,12 @@ def check_image(image: dict, ann: Optional[dict], img_dir: str, seg_dir: str,
                       f'image {img.shape[1]}x{img.shape[0]}')
     # panopticapi's rgb2id
     ids = png[..., 0] + 256 * png[..., 1] + 256 * 256 * png[..., 2]
-    png_ids, png_areas = np.unique(ids, return_counts=True)
+    if ids.max() < 1 << 16:  # small ids (as shapes'): a count beats a sort
+        areas = np.bincount(ids.ravel())
+        png_ids = np.flatnonzero(areas)
+        png_areas = areas[png_ids]
+    else:
+        png_ids, png_areas = np.unique(ids, return_counts=True)
     png_area = {int(i): int(a) for i, a in zip(png_ids, png_areas) if i != 0}
 
     segments = ann.get('segments_info', [])
