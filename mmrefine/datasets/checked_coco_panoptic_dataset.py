@@ -15,9 +15,8 @@ class CheckedCocoPanopticDataset(CocoPanopticDataset):
     With ``check_annotations`` also the full check of
     :func:`~mmrefine.datasets.coco_panoptic_check.check_coco_panoptic`:
     every image and PNG is decoded and compared with ``segments_info``
-    (about 1.5 ms an image of 256 x 256 on one core, so off by default for
-    COCO-size sets; ``tools/misc/check_coco_panoptic.py`` checks those once,
-    in parallel).
+    (tens of milliseconds an image, so off by default for COCO-size sets;
+    ``tools/misc/check_coco_panoptic.py --nproc N`` checks those once).
 
     Args:
         check_annotations (bool): run the full check. Defaults to False.

@@ -12,8 +12,7 @@ class ShapesPanopticDataset(CheckedCocoPanopticDataset):
     ``METAINFO``: 4 thing classes (things first, as mmdet expects) and 3
     stuff classes. Loading, annotations and evaluation are mmdet's own; the
     annotations, images and PNGs are checked when the data set is built
-    (:class:`CheckedCocoPanopticDataset`, about 2 s for the default 1000
-    training images). Write the data with
+    (:class:`CheckedCocoPanopticDataset`). Write the data with
     ``tools/dataset_converters/create_shapes_panoptic.py``; a set written
     with other ``--thing-classes`` / ``--stuff-classes`` needs them as
     ``metainfo``.

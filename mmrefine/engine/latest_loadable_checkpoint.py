@@ -1,4 +1,5 @@
 import glob
+import logging
 import os.path as osp
 from typing import Optional
 
@@ -40,7 +41,7 @@ def find_latest_loadable_checkpoint(work_dir: str) -> Optional[str]:
         except Exception as e:  # any way a file can fail to load
             print_log(f'--resume: checkpoint {path} does not load '
                       f'({type(e).__name__}: {e}); trying an older one',
-                      logger='current', level=30)
+                      logger='current', level=logging.WARNING)
             continue
         return path
     return None

@@ -25,6 +25,10 @@ def setup_reliable_runtime(cfg, allow_partial_load: bool = False):
             'CheckpointHook', CheckpointHook):
         checkpoint['type'] = AtomicCheckpointHook.__name__
     custom_hooks = list(cfg.get('custom_hooks') or [])
+    for hook in custom_hooks:  # --partial-load also for a listed one
+        if (allow_partial_load
+                and hook.get('type') == StrictCheckpointLoadHook.__name__):
+            hook['allow_partial'] = True
     listed = {hook.get('type') for hook in custom_hooks}
     wanted = [
         dict(type=RandomStateHook.__name__),

@@ -1,3 +1,4 @@
+import logging
 import random
 
 import numpy as np
@@ -65,8 +66,8 @@ class RandomStateHook(Hook):
     same numbers. With one process a run killed and resumed then ends with
     the weights of an uninterrupted one; the states of data workers kept
     across epochs (``persistent_workers`` in an epoch-based loop) are not
-    restored. In a distributed run the checkpoint holds rank 0's states,
-    restored on rank 0 only.
+    restored. In a distributed run the checkpoint holds rank 0's states
+    (mmengine saves on rank 0 only), restored on rank 0 only.
     """
     priority = 'VERY_LOW'
 
@@ -87,8 +88,8 @@ class RandomStateHook(Hook):
             return
         if get_world_size() > 1:
             print_log('resumed a distributed run: rank 0 restores its random '
-                      'state, the other ranks start from the seed',
-                      logger='current', level=30)
+                      'states, the other ranks keep those they started with',
+                      logger='current', level=logging.WARNING)
             if runner.rank != 0:
                 return
         loop = runner.train_loop

@@ -1,3 +1,4 @@
+import logging
 import re
 
 from mmdet.registry import HOOKS
@@ -29,15 +30,21 @@ class StrictCheckpointLoadHook(Hook):
     shape mismatch, unless ``allow_partial`` (``--partial-load`` of
     ``tools/train.py`` and ``tools/test.py``) accepts a partial load, e.g.
     to initialise REFINE from a BANet model; then they are logged as a
-    warning.
+    warning. A config that starts a new part from another model's
+    checkpoint names that part in ``allowed_missing``: its keys may be
+    missing, and only its keys.
 
     Args:
         allow_partial (bool): accept a checkpoint that does not fit,
             with a warning. Defaults to False.
+        allowed_missing (Sequence[str]): prefixes of keys that may be
+            missing from the checkpoint, e.g.
+            ``['roi_head.occlusion_head.']``. Defaults to ().
     """
 
-    def __init__(self, allow_partial=False):
+    def __init__(self, allow_partial=False, allowed_missing=()):
         self.allow_partial = allow_partial
+        self.allowed_missing = tuple(allowed_missing)
 
     def after_load_checkpoint(self, runner, checkpoint):
         model = runner.model.module if is_model_wrapper(
@@ -46,6 +53,12 @@ class StrictCheckpointLoadHook(Hook):
         loaded = {re.sub(r'^module\.', '', k): v for k, v in loaded.items()}
         own = model.state_dict()
         missing = sorted(set(own) - set(loaded))
+        new = [k for k in missing if k.startswith(self.allowed_missing)]
+        if new:
+            print_log(f'{len(new)} keys under {list(self.allowed_missing)} '
+                      f'are not in the checkpoint (allowed_missing): they '
+                      f'keep their initial values', logger='current')
+            missing = [k for k in missing if k not in new]
         unexpected = sorted(set(loaded) - set(own))
         mismatched = sorted(
             f'{k}: checkpoint {tuple(loaded[k].shape)}, model '
@@ -64,4 +77,4 @@ class StrictCheckpointLoadHook(Hook):
                 f'config and checkpoint of the same model, or pass '
                 f'--partial-load to accept a partial load')
         print_log(f'partial load (--partial-load): {problems}',
-                  logger='current', level=30)
+                  logger='current', level=logging.WARNING)

@@ -46,3 +46,11 @@ def test_long_lists_are_counted():
     state.update(checkpoint()['state_dict'])
     with pytest.raises(RuntimeError, match=r'25 unexpected keys \[.*\(5 more\)\]'):
         StrictCheckpointLoadHook().after_load_checkpoint(runner(), {'state_dict': state})
+
+
+def test_allowed_missing_accepts_only_that_part():
+    """A config that starts a new head from another model's checkpoint."""
+    hook = StrictCheckpointLoadHook(allowed_missing=['1.'])
+    hook.after_load_checkpoint(runner(), checkpoint(**{'1.weight': None, '1.bias': None}))
+    with pytest.raises(RuntimeError, match=r'1 missing keys \[0\.bias\]'):
+        hook.after_load_checkpoint(runner(), checkpoint(**{'0.bias': None, '1.bias': None}))
