@@ -1,8 +1,8 @@
 """Check that a COCO panoptic data set's JSON, images and PNGs agree.
 
 The check :class:`mmrefine.datasets.ShapesPanopticDataset` runs when it is
-built, for any COCO panoptic set. Exits 1 listing the problems, each naming the annotation file,
-the image id, the file and the segment.
+built, for any COCO panoptic set. Exits 1 listing the problems, each naming
+the annotation file, the image id, the file and the segment.
 
 Example::
 
