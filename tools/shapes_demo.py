@@ -24,6 +24,8 @@ from mmengine.structures import PixelData
 from panopticapi.utils import rgb2id
 
 from mmrefine.datasets import generate_shapes_panoptic
+from mmrefine.engine import (find_latest_loadable_checkpoint,
+                             setup_reliable_runtime)
 
 
 def parse_args():
@@ -79,6 +81,8 @@ def main():
     # mmengine's loop would otherwise also validate at the last iteration
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.resume = True
+    cfg.load_from = find_latest_loadable_checkpoint(cfg.work_dir)
+    setup_reliable_runtime(cfg)
 
     data_root = cfg.test_dataloader.dataset.data_root
     if not osp.exists(osp.join(data_root, 'annotations', 'panoptic_val2017.json')):

@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
-from mmrefine.engine import setup_cpu_distributed
+from mmrefine.engine import setup_cpu_distributed, setup_reliable_runtime
 
 
 def parse_args():
@@ -29,6 +29,9 @@ def parse_args():
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, in xxx=yyy format')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='accept a checkpoint with missing or unexpected keys or '
+                        'other shapes (listed as a warning); refused by default')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -54,6 +57,7 @@ def main():
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 
+    setup_reliable_runtime(cfg, allow_partial_load=args.partial_load)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out is not None:

@@ -8,7 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmrefine.engine import setup_cpu_distributed
+from mmrefine.engine import (find_latest_loadable_checkpoint,
+                             setup_cpu_distributed, setup_reliable_runtime)
 
 
 def parse_args():
@@ -22,7 +23,11 @@ def parse_args():
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or, without a value, from '
-        'the latest checkpoint in the work directory')
+        'the newest checkpoint in the work directory that loads')
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='accept a load_from checkpoint with missing or unexpected keys '
+        'or other shapes (listed as a warning); refused by default')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, in xxx=yyy format')
@@ -61,14 +66,15 @@ def main():
                                f'in the config {args.config}')
         cfg.auto_scale_lr.enable = True
 
-    # resume: a given checkpoint > the latest one in work_dir
+    # resume: a given checkpoint > the newest one in work_dir that loads
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_latest_loadable_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    setup_reliable_runtime(cfg, allow_partial_load=args.partial_load)
     setup_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

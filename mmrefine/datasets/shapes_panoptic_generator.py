@@ -33,6 +33,8 @@ Generation is deterministic for a seed: image ``i`` of a split draws from
 import json
 import os
 import os.path as osp
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Sequence, Tuple
 
@@ -245,15 +247,57 @@ def _categories(cfg: ShapesConfig) -> List[dict]:
     return cats
 
 
-def generate_shapes_panoptic(out_dir: str, **params) -> Dict[str, int]:
+def _check_out_dir(out_dir: str, overwrite: bool):
+    """Refuse to write over a non-empty ``out_dir`` unless ``overwrite``."""
+    if osp.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+        entries = sorted(os.listdir(out_dir))
+        raise ValueError(
+            f'shapes data set: output directory {out_dir} is not empty '
+            f'({len(entries)} entries: {entries[:5]}); choose an empty or new '
+            f'one, or pass overwrite=True (--overwrite) to replace all of it')
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise ValueError(f'shapes data set: output {out_dir} is a file, '
+                         f'expected a directory')
+
+
+def _replace_dir(tmp_dir: str, out_dir: str):
+    """Move the finished ``tmp_dir`` to ``out_dir``, replacing it.
+
+    Two renames on one file system: a run killed between them leaves the
+    old set under a hidden name beside ``out_dir`` and none at ``out_dir``,
+    never a mix of old and new files.
+    """
+    old_dir = None
+    if osp.isdir(out_dir):
+        if os.listdir(out_dir):
+            old_dir = tempfile.mkdtemp(
+                prefix=f'.{osp.basename(out_dir)}.old-',
+                dir=osp.dirname(out_dir))
+            os.rename(out_dir, osp.join(old_dir, 'data'))
+        else:
+            os.rmdir(out_dir)
+    os.rename(tmp_dir, out_dir)
+    if old_dir is not None:
+        shutil.rmtree(old_dir)
+
+
+def generate_shapes_panoptic(out_dir: str, overwrite: bool = False,
+                             **params) -> Dict[str, int]:
     """Write the shapes data set to ``out_dir``; returns images per split.
 
+    The set is written to a temporary directory beside ``out_dir`` and
+    renamed to it when complete, so a run killed part way leaves the old set
+    (or none), never old and new files mixed.
+
     Args:
-        out_dir: root of the data set (the config's ``data_root``).
+        out_dir (str): root of the data set (the config's ``data_root``).
+        overwrite (bool): replace a non-empty ``out_dir`` (all of it).
+            Defaults to False: refuse it.
         **params: fields of :class:`ShapesConfig`; unknown names raise.
 
     Raises:
-        ValueError: an unknown or invalid parameter, naming it.
+        ValueError: an unknown or invalid parameter, naming it, or a
+            non-empty ``out_dir`` without ``overwrite``.
     """
     known = set(ShapesConfig.__dataclass_fields__)
     unknown = sorted(set(params) - known)
@@ -264,6 +308,27 @@ def generate_shapes_panoptic(out_dir: str, **params) -> Dict[str, int]:
     cfg.img_size = tuple(cfg.img_size)
     cfg.validate()
     cats = _categories(cfg)
+    out_dir = osp.abspath(out_dir)
+    _check_out_dir(out_dir, overwrite)
+    os.makedirs(osp.dirname(out_dir), exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-',
+                               dir=osp.dirname(out_dir))
+    # mkdtemp makes it private; give the set the usual permissions
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_dir, 0o777 & ~umask)
+    try:
+        counts = _write_splits(tmp_dir, cfg, cats)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    _replace_dir(tmp_dir, out_dir)
+    return counts
+
+
+def _write_splits(out_dir: str, cfg: ShapesConfig,
+                  cats: List[dict]) -> Dict[str, int]:
+    """Write both splits under ``out_dir``; returns images per split."""
     thing_cat = [c['id'] for c in cats if c['isthing']]
     stuff_cat = [c['id'] for c in cats if not c['isthing']]
     ann_dir = osp.join(out_dir, 'annotations')

@@ -38,6 +38,20 @@ def _history_buffer_attribute(owner, name):
         f'methods of HistoryBuffer are allowed')
 
 
+def _empty_bytes(*args):
+    """Stands in for ``builtins.bytes`` while unpickling.
+
+    Pickle protocol 2 (``torch.save``'s) writes an empty bytes object as the
+    call ``bytes()``; numpy writes a zero-size array's data (an empty
+    ``HistoryBuffer``, any empty array) that way. Only that call is allowed:
+    ``bytes(n)`` would let a crafted checkpoint allocate any amount.
+    """
+    if args:
+        raise pickle.UnpicklingError(
+            f'checkpoint asks for bytes(*{args!r}); only bytes() is allowed')
+    return b''
+
+
 def register_checkpoint_safe_globals():
     """Allow-list the globals of mmengine checkpoints for ``torch.load``.
 
@@ -54,4 +68,5 @@ def register_checkpoint_safe_globals():
         HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar,
         *sorted(dtype_classes, key=lambda t: t.__name__),
         (_history_buffer_attribute, 'builtins.getattr'),
+        (_empty_bytes, 'builtins.bytes'),
     ])

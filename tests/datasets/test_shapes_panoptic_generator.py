@@ -197,3 +197,53 @@ def test_bad_parameters(tmp_path, params, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         generate_shapes_panoptic(str(tmp_path), **params)
     assert not os.listdir(tmp_path), 'nothing is written for invalid parameters'
+
+
+def test_refuses_a_non_empty_directory(tmp_path):
+    out = tmp_path / 'data'
+    out.mkdir()
+    (out / 'other.txt').write_text('another data set')
+    with pytest.raises(ValueError, match=re.escape(
+            f'output directory {out} is not empty (1 entries: '
+            "['other.txt'])")):
+        generate_shapes_panoptic(str(out), num_train=1, num_val=0, img_size=(64, 64))
+    assert os.listdir(out) == ['other.txt']
+    assert os.listdir(tmp_path) == ['data'], 'no temporary directory left'
+
+
+def test_overwrite_replaces_the_whole_directory(tmp_path):
+    out = tmp_path / 'shapes'
+    generate_shapes_panoptic(str(out), num_train=3, num_val=1, img_size=(64, 64))
+    (out / 'train2017' / 'stale.jpg').write_bytes(b'old')
+    generate_shapes_panoptic(str(out), overwrite=True, num_train=1, num_val=1, img_size=(64, 64))
+    assert sorted(os.listdir(out / 'train2017')) == ['000000000001.jpg']
+    assert sorted(os.listdir(tmp_path)) == ['shapes'], 'no temporary directory left'
+    assert oct(os.stat(out).st_mode & 0o777) != oct(0o700), 'usual permissions, not mkdtemp\'s'
+
+
+def test_killed_regeneration_leaves_the_old_set(tmp_path):
+    """kill -9 part way through a regeneration: the old set is untouched."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    out = tmp_path / 'shapes'
+    generate_shapes_panoptic(str(out), num_train=4, num_val=2, img_size=(64, 64))
+    before = digest(out)
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/dataset_converters/create_shapes_panoptic.py', str(out),
+         '--overwrite', '--num-train', '400', '--num-val', '0', '--img-size', '64', '64'],
+        cwd=repo, env=dict(os.environ, PYTHONPATH=repo))
+    deadline = time.time() + 120
+    written = 0
+    while written < 20 and proc.poll() is None and time.time() < deadline:
+        tmp = [d for d in os.listdir(tmp_path) if d.startswith('.shapes.tmp-')]
+        if tmp:
+            img_dir = tmp_path / tmp[0] / 'train2017'
+            written = len(os.listdir(img_dir)) if img_dir.is_dir() else 0
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 20 <= written < 400, f'killed after {written} of 400 images'
+    assert digest(out) == before

@@ -79,3 +79,31 @@ def test_getattr_beyond_history_buffer_refused(tmp_path):
     torch.save({'meta': AttributeGrab()}, path)
     with pytest.raises(pickle.UnpicklingError, match='only statistics methods of HistoryBuffer'):
         torch.load(path)
+
+
+def test_empty_arrays_load(tmp_path):
+    """An empty HistoryBuffer or any zero-size array failed with
+    `Unsupported global: GLOBAL builtins.bytes`."""
+    from mmengine.logging import HistoryBuffer
+    path = tmp_path / 'empty.pth'
+    torch.save({'message_hub': {'log_scalars': {'train/loss': HistoryBuffer()}},
+                'meta': {'empty': np.zeros((0, 3), np.float32), 'ids': np.array([], np.int64)}},
+               path)
+    ckpt = torch.load(path)
+    assert len(ckpt['message_hub']['log_scalars']['train/loss'].data[0]) == 0
+    assert ckpt['meta']['empty'].shape == (0, 3) and ckpt['meta']['empty'].dtype == np.float32
+    assert ckpt['meta']['ids'].shape == (0,) and ckpt['meta']['ids'].dtype == np.int64
+
+
+class BytesBomb:
+    """bytes(n) would allocate n bytes: only bytes() is allowed."""
+
+    def __reduce__(self):
+        return bytes, (10,)
+
+
+def test_bytes_with_arguments_refused(tmp_path):
+    path = tmp_path / 'bomb.pth'
+    torch.save({'meta': BytesBomb()}, path)
+    with pytest.raises(pickle.UnpicklingError, match=r'only bytes\(\) is allowed'):
+        torch.load(path)

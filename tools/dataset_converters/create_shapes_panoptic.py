@@ -31,17 +31,20 @@ def parse_args():
     p.add_argument('--thing-classes', nargs='+', default=list(d.thing_classes))
     p.add_argument('--stuff-classes', nargs='+', default=list(d.stuff_classes))
     p.add_argument('--seed', type=int, default=d.seed)
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace OUT_DIR (all of it) if it is not empty')
     return p.parse_args()
 
 
 def main():
     args = vars(parse_args())
     out_dir = args.pop('out_dir')
+    overwrite = args.pop('overwrite')
     for key in ('img_size', 'size_range', 'thing_classes', 'stuff_classes'):
         args[key] = tuple(args[key])
     start = time.perf_counter()
     try:
-        counts = generate_shapes_panoptic(out_dir, **args)
+        counts = generate_shapes_panoptic(out_dir, overwrite=overwrite, **args)
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     print(f'wrote {counts} images to {out_dir} in {time.perf_counter() - start:.1f} s')
