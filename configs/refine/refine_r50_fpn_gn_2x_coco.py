@@ -1,10 +1,16 @@
 # REFINE's R-50 model (Table 1): Faster R-CNN + FPN with GroupNorm, IBPP
 # (T = 3), SOE and UE, 180k iterations at batch 16 (2x), 800 x 1333, no
-# test-time augmentation. GroupNorm as mmdet's gn-all configs.
+# test-time augmentation. GroupNorm as mmdet's gn-all configs, with their
+# input convention: Detectron's GN ResNet was trained on BGR images in
+# [0, 255] less the pixel mean, unscaled.
 _base_ = './refine_r50_fpn_1x_coco.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 model = dict(
+    data_preprocessor=dict(
+        mean=[103.530, 116.280, 123.675],
+        std=[1.0, 1.0, 1.0],
+        bgr_to_rgb=False),
     backbone=dict(
         norm_cfg=norm_cfg,
         init_cfg=dict(
