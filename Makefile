@@ -9,7 +9,7 @@ CONFIG ?= configs/refine/refine_r18_fpn_shapes.py
 WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-SETUP_INPUTS := tools/setup_env.sh setup.py pyproject.toml $(wildcard requirements/*.txt) \
+SETUP_INPUTS := tools/setup_env.sh setup.py pyproject.toml model-index.yml $(wildcard requirements/*.txt) \
 	$(shell find mmrefine/ops/csrc -type f 2>/dev/null)
 
 .PHONY: env demo test smoke-coco
