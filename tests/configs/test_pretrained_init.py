@@ -70,8 +70,9 @@ def stand_in(tmp_path_factory):
             torch.manual_seed(0)
             state = MODELS.build(network).state_dict()
             for key, value in state.items():
-                state[key] = (torch.rand_like(value) if value.is_floating_point()
-                              else torch.full_like(value, 7))
+                state[key] = (torch.rand_like(value)
+                              if value.is_floating_point() else
+                              torch.full_like(value, 7))
             num_channels = 2048  # the last stage of every row
             state['fc.weight'] = torch.rand(1000, num_channels)
             state['fc.bias'] = torch.rand(1000)

@@ -12,7 +12,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'smoke_coco.py')
 # REFINE with every module on GN-all (Detectron's input convention), and
 # BANet with every module and a deformable semantic head
-CONFIGS = ('configs/refine/refine_r50_fpn_gn_2x_coco.py',
+CONFIGS = ('configs/refine/refine_r50_fpn_gn-all_2x_coco.py',
            'configs/banet/banet_r50_fpn_dconv-sem_1x_coco.py')
 
 
@@ -24,6 +24,7 @@ def test_smoke_coco(tmp_path, run_cmd):
         results = json.load(f)
     assert list(results) == [
         osp.splitext(osp.basename(c))[0] for c in CONFIGS]
-    with open(tmp_path / 'data' / 'annotations' / 'panoptic_val2017.json') as f:
+    annotations = tmp_path / 'data' / 'annotations'
+    with open(annotations / 'panoptic_val2017.json') as f:
         categories = json.load(f)['categories']
     assert len(categories) == 133

@@ -5,8 +5,9 @@ Example::
     python tools/dataset_converters/create_shapes_panoptic.py data/shapes \
         --num-train 1000 --num-val 200 --seed 0
     # COCO-shaped: COCO panoptic's 133 categories, COCO-size images
-    python tools/dataset_converters/create_shapes_panoptic.py data/coco_shapes \
-        --coco-categories --img-size 480 640 --num-train 2 --num-val 1
+    python tools/dataset_converters/create_shapes_panoptic.py \
+        data/coco_shapes --coco-categories --img-size 480 640 \
+        --num-train 2 --num-val 1
 """
 import argparse
 import time

@@ -1,9 +1,10 @@
-# REFINE's ResNeXt-101-DCN model (Table 1; the paper's strongest single
-# model, also the input of its SOE study). No GroupNorm ResNeXt is published:
-# the backbone keeps BatchNorm, frozen, for its ImageNet BN weights (as
-# mmdet's ResNeXt configs), with their RGB input convention; the neck and
-# the heads keep GroupNorm.
-_base_ = './refine_r50_fpn_gn_2x_coco.py'
+# The IBPP model of REFINE's SOE study (Tables 5 and 6: "an IBPP model with
+# a ResNeXt-101 backbone"), with the deformable convs (stages c3-c5) of the
+# paper's X-101 model; heuristic (score order) fusion: Table 5 row
+# "Heuristic Fusion". No GroupNorm ResNeXt is published: the backbone keeps
+# (frozen) BatchNorm for its ImageNet BN weights, and their RGB input
+# convention, as mmdet's ResNeXt configs; the neck and the heads keep GN.
+_base_ = './refine_r50_fpn_gn-all_ibpp_2x_coco.py'
 
 model = dict(
     data_preprocessor=dict(
