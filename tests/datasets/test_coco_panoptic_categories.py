@@ -3,6 +3,7 @@ mmdet's CocoPanopticDataset reads with its own class list."""
 import json
 import os.path as osp
 
+import pytest
 from mmdet.datasets import CocoPanopticDataset
 
 from mmrefine.datasets import (coco_panoptic_categories,
@@ -48,3 +49,14 @@ def test_coco_shaped_set_loads_in_mmdet(tmp_path):
                           for s in ann['segments_info'])
         assert sorted(s['category'] for s in info['segments_info']) == \
             expected
+
+
+@pytest.mark.parametrize('categories', [
+    [dict(id=1, name='a', isthing=1), dict(id=1, name='b', isthing=0)],
+    [dict(id=1, name='a', isthing=1), dict(id=2, name='a', isthing=0)],
+    [dict(id=1, name='a', isthing=1), dict(id=2, name='b', isthing=1)],
+    [dict(id=0, name='a', isthing=1), dict(id=2, name='b', isthing=0)],
+])
+def test_invalid_categories_are_refused(tmp_path, categories):
+    with pytest.raises(ValueError, match='categories=.*expected dicts'):
+        generate_shapes_panoptic(str(tmp_path), categories=categories)
