@@ -1,16 +1,18 @@
 # The two commands of the README:
 #   make demo   set up, then train + evaluate PQ + draw a picture on "shapes"
 #   make test   set up, then run the test suite
+#   make smoke-coco   every COCO config: one training iteration and one
+#                     prediction on a generated COCO-shaped set, on the CPU
 VENV ?= .venv
 PY := $(VENV)/bin/python
 CONFIG ?= configs/refine/refine_r18_fpn_shapes.py
 WORK_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 
-SETUP_INPUTS := tools/setup_env.sh setup.py pyproject.toml $(wildcard requirements/*.txt) \
+SETUP_INPUTS := tools/setup_env.sh setup.py pyproject.toml model-index.yml $(wildcard requirements/*.txt) \
 	$(shell find mmrefine/ops/csrc -type f 2>/dev/null)
 
-.PHONY: env demo test
+.PHONY: env demo test smoke-coco
 env: $(VENV)/.ready
 
 # setup_env.sh is idempotent and reuses the cached mmcv wheel; the stamp
@@ -24,3 +26,7 @@ demo: env
 
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+smoke-coco: env
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) tools/analysis_tools/smoke_coco.py \
+		$(sort $(wildcard configs/*/*_coco.py)) --work-dir work_dirs/smoke_coco

@@ -36,14 +36,3 @@ def test_config_builds(path):
                                                                     stuff)
     assert model.semantic_head.num_classes in (things + stuff, stuff + 1)
 
-
-@pytest.mark.parametrize('metafile', sorted(glob.glob(osp.join(REPO, 'configs', '*', 'metafile.yml'))),
-                         ids=lambda p: osp.relpath(p, REPO))
-def test_metafile_names_existing_configs(metafile):
-    import yaml
-    with open(metafile) as f:
-        models = yaml.safe_load(f)['Models']
-    assert models
-    for model in models:
-        assert osp.isfile(osp.join(REPO, model['Config'])), model['Config']
-        assert osp.basename(model['Config']) == model['Name'] + '.py'

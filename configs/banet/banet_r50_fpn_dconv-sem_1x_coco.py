@@ -6,7 +6,6 @@ _base_ = './banet_r50_fpn_1x_coco.py'
 model = dict(
     semantic_head=dict(
         conv_cfg=dict(type='DCN', deform_groups=1),
-        loss_seg=dict(
-            type='CrossEntropyLoss', ignore_index=255, loss_weight=0.1),
+        loss_seg=dict(loss_weight=0.1),
         loss_i2s=dict(
             type='CrossEntropyLoss', ignore_index=255, loss_weight=0.2)))

@@ -27,6 +27,12 @@ unoccluded mask as COCO RLE (the visible mask is the PNG's). So occlusion
 accuracy (:class:`mmrefine.evaluation.OcclusionAccuracyMetric`) can be
 measured directly.
 
+``categories`` replaces the shapes' class lists with any COCO-style list
+(``id``, ``name``, ``isthing``), e.g. COCO panoptic's 133
+(:func:`mmrefine.datasets.coco_panoptic_categories`), so that COCO configs
+run on it unchanged: the k-th thing category is drawn as the k-th shape and
+the k-th stuff category with the k-th texture, cyclically.
+
 Generation is deterministic for a seed: image ``i`` of a split draws from
 ``np.random.default_rng([seed, split, i])``.
 """
@@ -35,8 +41,8 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
-from typing import Dict, List, Sequence, Tuple
+from dataclasses import asdict, dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -65,6 +71,7 @@ class ShapesConfig:
     size_range: Tuple[float, float] = (0.06, 0.2)  # radius / min(height, width)
     thing_classes: Sequence[str] = THING_CLASSES
     stuff_classes: Sequence[str] = STUFF_CLASSES
+    categories: Optional[Sequence[dict]] = None  # replaces the two above
     seed: int = 0
     jpeg_quality: int = 95
 
@@ -100,6 +107,17 @@ class ShapesConfig:
             unknown = [n for n in names if n not in known]
             if not names or unknown or len(set(names)) != len(names):
                 fail(name, f'one or more distinct names out of {known}')
+        if self.categories is not None:
+            cats = list(self.categories)
+            ids = [c.get('id') for c in cats]
+            names = [c.get('name') for c in cats]
+            if (any(not isinstance(i, int) or i < 1 for i in ids)
+                    or len(set(ids)) != len(ids)
+                    or any(not isinstance(n, str) for n in names)
+                    or len(set(names)) != len(names)
+                    or {c.get('isthing') for c in cats} != {0, 1}):
+                fail('categories', 'dicts with distinct integer ids >= 1, '
+                     'distinct names and isthing 1 or 0, both present')
         if not 1 <= self.jpeg_quality <= 100:
             fail('jpeg_quality', 'an integer in [1, 100]')
 
@@ -237,6 +255,10 @@ def _rle(mask: np.ndarray) -> dict:
 
 # ---------------------------------------------------------------- writing ---
 def _categories(cfg: ShapesConfig) -> List[dict]:
+    if cfg.categories is not None:
+        return [{'supercategory': 'thing' if c['isthing'] else 'stuff',
+                 'color': list(PALETTE[k % len(PALETTE)]), **c}
+                for k, c in enumerate(cfg.categories)]
     cats = []
     for isthing, names in ((1, cfg.thing_classes), (0, cfg.stuff_classes)):
         for name in names:
@@ -331,6 +353,12 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
     """Write both splits under ``out_dir``; returns images per split."""
     thing_cat = [c['id'] for c in cats if c['isthing']]
     stuff_cat = [c['id'] for c in cats if not c['isthing']]
+    draw = cfg if cfg.categories is None else replace(
+        cfg,
+        thing_classes=[THING_CLASSES[k % len(THING_CLASSES)]
+                       for k in range(len(thing_cat))],
+        stuff_classes=[STUFF_CLASSES[k % len(STUFF_CLASSES)]
+                       for k in range(len(stuff_cat))])
     ann_dir = osp.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     counts = {}
@@ -343,7 +371,7 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
         images, pan_anns, ins_anns = [], [], []
         for i in range(num):
             rng = np.random.default_rng([cfg.seed, split_idx, i])
-            img, stuff, instances, owner = _generate_image(cfg, rng)
+            img, stuff, instances, owner = _generate_image(draw, rng)
             image_id = i + 1
             name = f'{image_id:012d}'
             h, w = cfg.img_size
@@ -351,7 +379,7 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
 
             pan = np.zeros((h, w), np.int64)
             segments = []
-            for k in range(len(cfg.stuff_classes)):
+            for k in range(len(stuff_cat)):
                 region = (stuff == k) & (owner < 0)
                 if region.any():
                     seg_id = STUFF_ID_BASE + stuff_cat[k]

@@ -4,11 +4,16 @@ Example::
 
     python tools/dataset_converters/create_shapes_panoptic.py data/shapes \
         --num-train 1000 --num-val 200 --seed 0
+    # COCO-shaped: COCO panoptic's 133 categories, COCO-size images
+    python tools/dataset_converters/create_shapes_panoptic.py \
+        data/coco_shapes --coco-categories --img-size 480 640 \
+        --num-train 2 --num-val 1
 """
 import argparse
 import time
 
-from mmrefine.datasets import ShapesConfig, generate_shapes_panoptic
+from mmrefine.datasets import (ShapesConfig, coco_panoptic_categories,
+                               generate_shapes_panoptic)
 
 
 def parse_args():
@@ -30,6 +35,9 @@ def parse_args():
                    metavar=('LOW', 'HIGH'), help='radius as a fraction of the image side')
     p.add_argument('--thing-classes', nargs='+', default=list(d.thing_classes))
     p.add_argument('--stuff-classes', nargs='+', default=list(d.stuff_classes))
+    p.add_argument('--coco-categories', action='store_true',
+                   help='COCO panoptic\'s 133 categories (ids and names) '
+                   'instead of the thing and stuff classes')
     p.add_argument('--seed', type=int, default=d.seed)
     p.add_argument('--overwrite', action='store_true',
                    help='replace OUT_DIR (all of it) if it is not empty')
@@ -42,6 +50,8 @@ def main():
     overwrite = args.pop('overwrite')
     for key in ('img_size', 'size_range', 'thing_classes', 'stuff_classes'):
         args[key] = tuple(args[key])
+    if args.pop('coco_categories'):
+        args['categories'] = coco_panoptic_categories()
     start = time.perf_counter()
     try:
         counts = generate_shapes_panoptic(out_dir, overwrite=overwrite, **args)
