@@ -12,7 +12,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import setup
 
 ROOT = osp.dirname(osp.abspath(__file__))
@@ -27,7 +26,9 @@ def add_mim_extension():
     """
     if any(cmd in sys.argv for cmd in ('develop', 'editable_wheel')):
         mode = 'symlink'
-    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install', 'build_py')):
+    elif any(
+            cmd in sys.argv
+            for cmd in ('sdist', 'bdist_wheel', 'install', 'build_py')):
         mode = 'copy'
     else:
         return
@@ -94,6 +95,10 @@ if __name__ == '__main__':
         ext_modules=ext_modules,
         cmdclass=cmdclass,
         include_package_data=True,
-        package_data={'mmrefine': ['.mim/configs/**/*', '.mim/tools/**/*',
-                                   '.mim/tools/*', '.mim/model-index.yml']},
+        package_data={
+            'mmrefine': [
+                '.mim/configs/**/*', '.mim/tools/**/*', '.mim/tools/*',
+                '.mim/model-index.yml'
+            ]
+        },
         zip_safe=False)

@@ -18,7 +18,8 @@ MMDET_RANGE = ('3.3.0', '3.4.0')
 
 def _check_version(name, installed, supported):
     low, high = supported
-    if not digit_version(low) <= digit_version(installed) < digit_version(high):
+    if not digit_version(low) <= digit_version(installed) < digit_version(
+            high):
         raise ImportError(
             f'mmrefine {__version__} needs {name}>={low},<{high}, but '
             f'{name}=={installed} is installed. Run tools/setup_env.sh (or '

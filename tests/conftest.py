@@ -12,9 +12,16 @@ import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn', 'panoptic-fpn_r18_fpn_shapes.py')
-TINY_DATA = dict(num_train=6, num_val=3, img_size=(96, 96), min_instances=2,
-                 max_instances=4, occlusion_rate=0.7, seed=3)
+BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn',
+                           'panoptic-fpn_r18_fpn_shapes.py')
+TINY_DATA = dict(
+    num_train=6,
+    num_val=3,
+    img_size=(96, 96),
+    min_instances=2,
+    max_instances=4,
+    occlusion_rate=0.7,
+    seed=3)
 
 
 def leaf_copy(tensor, device=None, dtype=None):
@@ -75,16 +82,22 @@ def build_detector(config, max_per_img=8, **model_overrides):
     return model
 
 
-def demo_inputs(model, num_items=(4, 0), training=True, num_classes=7,
+def demo_inputs(model,
+                num_items=(4, 0),
+                training=True,
+                num_classes=7,
                 shapes=((3, 96, 128), (3, 128, 96))):
     """mmdet's ``demo_mm_inputs`` for two images, preprocessed by
     ``model``, with random all-class semantic labels in ``[0,
     num_classes)`` and 255 (ignored)."""
     import torch
     from mmdet.testing import demo_mm_inputs
-    packed = demo_mm_inputs(len(shapes), [list(s) for s in shapes],
-                            num_items=list(num_items), num_classes=4,
-                            with_mask=True, with_semantic=True)
+    packed = demo_mm_inputs(
+        len(shapes), [list(s) for s in shapes],
+        num_items=list(num_items),
+        num_classes=4,
+        with_mask=True,
+        with_semantic=True)
     gen = torch.Generator().manual_seed(0)
     for sample in packed['data_samples']:
         sem = sample.gt_sem_seg.sem_seg
@@ -171,9 +184,11 @@ model = dict(backbone=dict(init_cfg=None))
 @pytest.fixture(scope='session')
 def tiny_config(tiny_shapes, tmp_path_factory):
     """Factory: ``tiny_config(max_iters, base=BASELINE_CONFIG)`` -> config path."""
+
     def make(max_iters, base=BASELINE_CONFIG):
         path = tmp_path_factory.mktemp('config') / 'tiny.py'
         return write_tiny_config(path, base, tiny_shapes, max_iters)
+
     return make
 
 
@@ -187,13 +202,24 @@ def run_cmd():
 def run(cmd, cwd=REPO, timeout=900, env=None):
     """Run a command, failing the test with its output if it fails."""
     # scripts such as dist_train.sh call `python`: make it this interpreter
-    path = osp.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')
-    full_env = dict(os.environ, PATH=path, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1',
-                    **(env or {}))
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    path = osp.dirname(sys.executable) + os.pathsep + os.environ.get(
+        'PATH', '')
+    full_env = dict(
+        os.environ,
+        PATH=path,
+        PYTHONUNBUFFERED='1',
+        OMP_NUM_THREADS='1',
+        **(env or {}))
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout)
     if proc.returncode != 0:
-        pytest.fail(f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
-                    f'{proc.stdout[-6000:]}')
+        pytest.fail(
+            f'command failed ({proc.returncode}): {" ".join(map(str, cmd))}\n'
+            f'{proc.stdout[-6000:]}')
     return proc.stdout
-

@@ -8,14 +8,17 @@ from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+CONFIGS = sorted(
+    p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_config_builds(path):
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports == dict(imports=['mmrefine'], allow_failed_imports=False)
+    assert cfg.custom_imports == dict(
+        imports=['mmrefine'], allow_failed_imports=False)
     model = MODELS.build(cfg.model)
     # the built model is what the config names, head by head ...
     assert type(model) is MODELS.get(cfg.model.type)
@@ -26,13 +29,12 @@ def test_config_builds(path):
                 cfg.model[name].type), name
     # ... and predicts the classes of the data set it is tested on
     dataset = cfg.test_dataloader.dataset
-    metainfo = dict(DATASETS.get(dataset.type).METAINFO,
-                    **dataset.get('metainfo', {}))
+    metainfo = dict(
+        DATASETS.get(dataset.type).METAINFO, **dataset.get('metainfo', {}))
     things = len(metainfo['thing_classes'])
     stuff = len(metainfo['stuff_classes'])
     assert model.roi_head.bbox_head.num_classes == things
     fusion = model.panoptic_fusion_head
     assert (fusion.num_things_classes, fusion.num_stuff_classes) == (things,
-                                                                    stuff)
+                                                                     stuff)
     assert model.semantic_head.num_classes in (things + stuff, stuff + 1)
-

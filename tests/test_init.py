@@ -6,7 +6,8 @@ import mmrefine
 
 
 def test_components_registered():
-    assert DATASETS.get('ShapesPanopticDataset') is mmrefine.datasets.ShapesPanopticDataset
+    assert DATASETS.get(
+        'ShapesPanopticDataset') is mmrefine.datasets.ShapesPanopticDataset
     assert MODEL_WRAPPERS.get('CPUDistributedDataParallel') is \
         mmrefine.engine.CPUDistributedDataParallel
 

@@ -32,10 +32,16 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-seed', type=int, default=0,
-                        help='seed of the data set, if it has to be generated')
-    parser.add_argument('--image-index', type=int, default=0,
-                        help='index of the val image to draw')
+    parser.add_argument(
+        '--data-seed',
+        type=int,
+        default=0,
+        help='seed of the data set, if it has to be generated')
+    parser.add_argument(
+        '--image-index',
+        type=int,
+        default=0,
+        help='index of the val image to draw')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -44,9 +50,11 @@ def gt_panoptic(dataset, index):
     """The ground truth of a val image as mmdet's panoptic id map."""
     info = dataset.get_data_info(index)
     ids = rgb2id(mmcv.imread(info['seg_map_path'], channel_order='rgb'))
-    pan = np.full(ids.shape, len(dataset.metainfo['classes']), np.int64)  # void
+    pan = np.full(ids.shape, len(dataset.metainfo['classes']),
+                  np.int64)  # void
     for k, seg in enumerate(info['segments_info']):
-        pan[ids == seg['id']] = seg['category'] + (k + 1) * INSTANCE_OFFSET * seg['is_thing']
+        pan[ids == seg['id']] = seg['category'] + (
+            k + 1) * INSTANCE_OFFSET * seg['is_thing']
     return pan
 
 
@@ -57,7 +65,8 @@ def draw(runner, path, index):
     with torch.no_grad():
         sample = runner.model.test_step(batch)[0]
     # the visualizer reads a ground-truth map as numpy (predictions as tensors)
-    sample.gt_panoptic_seg = PixelData(sem_seg=gt_panoptic(dataset, index)[None])
+    sample.gt_panoptic_seg = PixelData(
+        sem_seg=gt_panoptic(dataset, index)[None])
     image = mmcv.imread(sample.img_path, channel_order='rgb')
     void = len(dataset.metainfo['classes'])
     if (sample.pred_panoptic_seg.sem_seg == void).all():
@@ -66,9 +75,10 @@ def draw(runner, path, index):
         del sample.pred_panoptic_seg
     visualizer = runner.visualizer
     visualizer.dataset_meta = dataset.metainfo
-    visualizer.add_datasample('demo', image, sample, draw_gt=True, draw_pred=True,
-                              show=False)
-    mmcv.imwrite(np.concatenate([image, visualizer.get_image()], 1)[..., ::-1], path)
+    visualizer.add_datasample(
+        'demo', image, sample, draw_gt=True, draw_pred=True, show=False)
+    mmcv.imwrite(
+        np.concatenate([image, visualizer.get_image()], 1)[..., ::-1], path)
 
 
 def main():
@@ -85,7 +95,8 @@ def main():
     setup_reliable_runtime(cfg)
 
     data_root = cfg.test_dataloader.dataset.data_root
-    if not osp.exists(osp.join(data_root, 'annotations', 'panoptic_val2017.json')):
+    if not osp.exists(
+            osp.join(data_root, 'annotations', 'panoptic_val2017.json')):
         print(f'generating the shapes data set in {data_root}')
         generate_shapes_panoptic(data_root, seed=args.data_seed)
 
@@ -96,7 +107,9 @@ def main():
     print('\nPQ on the shapes val split (mmdet CocoPanopticMetric)')
     print(f'{"":8s}{"PQ":>8s}{"SQ":>8s}{"RQ":>8s}')
     for split in ('', '_th', '_st'):
-        row = [metrics[f'coco_panoptic/{k}{split}'] for k in ('PQ', 'SQ', 'RQ')]
+        row = [
+            metrics[f'coco_panoptic/{k}{split}'] for k in ('PQ', 'SQ', 'RQ')
+        ]
         print(f'{split[1:] or "all":8s}' + ''.join(f'{v:8.1f}' for v in row))
     if 'occlusion/occ_acc' in metrics:
         print(f'occlusion accuracy {metrics["occlusion/occ_acc"]:.1f} % on '

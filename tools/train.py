@@ -16,23 +16,36 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Train a detector')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--amp', action='store_true',
-                        help='enable automatic-mixed-precision training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='enable automatically scaling LR')
     parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
+        '--amp',
+        action='store_true',
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='enable automatically scaling LR')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
         help='resume from the given checkpoint, or, without a value, from '
         'the newest checkpoint in the work directory that loads')
     parser.add_argument(
-        '--partial-load', action='store_true',
+        '--partial-load',
+        action='store_true',
         help='accept a load_from checkpoint with missing or unexpected keys '
         'or other shapes (listed as a warning); refused by default')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, in xxx=yyy format')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
@@ -54,7 +67,8 @@ def main():
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -62,8 +76,9 @@ def main():
 
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
-            raise RuntimeError('--auto-scale-lr needs "auto_scale_lr.base_batch_size" '
-                               f'in the config {args.config}')
+            raise RuntimeError(
+                '--auto-scale-lr needs "auto_scale_lr.base_batch_size" '
+                f'in the config {args.config}')
         cfg.auto_scale_lr.enable = True
 
     # resume: a given checkpoint > the newest one in work_dir that loads
@@ -76,7 +91,8 @@ def main():
 
     setup_reliable_runtime(cfg, allow_partial_load=args.partial_load)
     setup_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = Runner.from_cfg(
+        cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 
 

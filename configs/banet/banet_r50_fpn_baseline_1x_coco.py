@@ -14,8 +14,8 @@ semantic_channels = 4 * sem_channels  # F_S
 model = dict(
     type='BANet',
     roi_head=dict(
-        type='BANetRoIHead',
-        mask_head=dict(type='BANetMaskHead', num_convs=3)),
+        type='BANetRoIHead', mask_head=dict(type='BANetMaskHead',
+                                            num_convs=3)),
     semantic_head=dict(
         _delete_=True,
         type='BANetSemanticHead',

@@ -75,16 +75,23 @@ model = dict(
 # Iteration-based schedule: 2 images a step, evaluated once at the end.
 max_iters = 2000
 train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
     val_interval=max_iters)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=200),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
-         milestones=[1600, 1850], gamma=0.1)
+    dict(
+        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=200),
+    dict(
+        type='MultiStepLR',
+        by_epoch=False,
+        begin=0,
+        end=max_iters,
+        milestones=[1600, 1850],
+        gamma=0.1)
 ]
 optim_wrapper = dict(
-    optimizer=dict(lr=0.02),
-    clip_grad=dict(max_norm=35, norm_type=2))
+    optimizer=dict(lr=0.02), clip_grad=dict(max_norm=35, norm_type=2))
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))

@@ -21,7 +21,8 @@ model = dict(
             out_channels=channels,
             featmap_strides=[4]),
         # H~ins reads [f_ins + f_sem; softmax(RoIAlign(P_sem))]
-        mask_head=dict(type='IBPPMaskHead', in_channels=channels + num_classes),
+        mask_head=dict(
+            type='IBPPMaskHead', in_channels=channels + num_classes),
         semantic_refine_head=dict(
             type='IBPPSemanticHead',
             num_things_classes=num_things_classes,

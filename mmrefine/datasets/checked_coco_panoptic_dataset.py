@@ -24,7 +24,10 @@ class CheckedCocoPanopticDataset(CocoPanopticDataset):
         **kwargs: :class:`CocoPanopticDataset`'s arguments.
     """
 
-    def __init__(self, *args, check_annotations=False, check_nproc=1,
+    def __init__(self,
+                 *args,
+                 check_annotations=False,
+                 check_nproc=1,
                  **kwargs):
         self.check_annotations = check_annotations
         self.check_nproc = check_nproc
@@ -34,9 +37,12 @@ class CheckedCocoPanopticDataset(CocoPanopticDataset):
         classes = self.metainfo['classes']
         if self.check_annotations:
             check_coco_panoptic(
-                self.ann_file, self.data_prefix['img'],
-                self.data_prefix['seg'], classes,
-                self.metainfo['thing_classes'], nproc=self.check_nproc)
+                self.ann_file,
+                self.data_prefix['img'],
+                self.data_prefix['seg'],
+                classes,
+                self.metainfo['thing_classes'],
+                nproc=self.check_nproc)
         data_list = super().load_data_list()
         if len(self.cat_ids) != len(classes):
             raise ValueError(

@@ -96,8 +96,7 @@ def check_image(image: dict, ann: Optional[dict], img_dir: str, seg_dir: str,
         return [f'image {image_id}: no entry in annotations']
     errors = []
     try:
-        img = _decode(osp.join(img_dir, image['file_name']), 'image',
-                      image_id)
+        img = _decode(osp.join(img_dir, image['file_name']), 'image', image_id)
     except ValueError as e:
         errors.append(str(e))
         img = None
@@ -195,8 +194,8 @@ def check_coco_panoptic(ann_file: str,
     categories = data.get('categories', [])
     errors = []
     if classes is not None:
-        errors += check_categories(ann_file, categories, classes,
-                                   thing_classes or ())
+        errors += check_categories(ann_file, categories, classes, thing_classes
+                                   or ())
     cat_ids = [c['id'] for c in categories]
     anns = {a['image_id']: a for a in data.get('annotations', [])}
     image_ids = {image['id'] for image in data['images']}

@@ -77,8 +77,9 @@ def generate_shapes_crops(num_images: int,
             if len(ys) == 0:
                 continue
             box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-            add(img, _square_window(box, cfg.img_size, rng.uniform(1.1, 1.5),
-                                    rng), ins['label'])
+            add(img,
+                _square_window(box, cfg.img_size, rng.uniform(1.1, 1.5), rng),
+                ins['label'])
         # one window per stuff class present, mostly of that texture
         for k in range(len(cfg.stuff_classes)):
             ys, xs = np.nonzero((stuff == k) & (owner < 0))

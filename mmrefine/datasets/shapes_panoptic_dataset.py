@@ -30,5 +30,4 @@ class ShapesPanopticDataset(CheckedCocoPanopticDataset):
     }
 
     def __init__(self, *args, check_annotations=True, **kwargs):
-        super().__init__(
-            *args, check_annotations=check_annotations, **kwargs)
+        super().__init__(*args, check_annotations=check_annotations, **kwargs)

@@ -68,7 +68,8 @@ class ShapesConfig:
     occlusion_rate: float = 0.5
     same_class_rate: float = 0.3
     min_visible: float = 0.3
-    size_range: Tuple[float, float] = (0.06, 0.2)  # radius / min(height, width)
+    size_range: Tuple[float,
+                      float] = (0.06, 0.2)  # radius / min(height, width)
     thing_classes: Sequence[str] = THING_CLASSES
     stuff_classes: Sequence[str] = STUFF_CLASSES
     categories: Optional[Sequence[dict]] = None  # replaces the two above
@@ -76,23 +77,27 @@ class ShapesConfig:
     jpeg_quality: int = 95
 
     def validate(self):
+
         def fail(name, expected):
-            raise ValueError(f'shapes data set: {name}={getattr(self, name)!r} '
-                             f'is invalid, expected {expected}')
+            raise ValueError(
+                f'shapes data set: {name}={getattr(self, name)!r} '
+                f'is invalid, expected {expected}')
 
         for name in ('num_train', 'num_val'):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+            if not isinstance(getattr(self, name), int) or getattr(self,
+                                                                   name) < 0:
                 fail(name, 'an integer >= 0')
         if self.num_train + self.num_val == 0:
             fail('num_train', 'num_train + num_val >= 1')
-        if (len(self.img_size) != 2
-                or any(not isinstance(s, int) or s < 32 for s in self.img_size)):
+        if (len(self.img_size) != 2 or any(not isinstance(s, int) or s < 32
+                                           for s in self.img_size)):
             fail('img_size', '(height, width), both integers >= 32')
         if not isinstance(self.min_instances, int) or self.min_instances < 0:
             fail('min_instances', 'an integer >= 0')
         if (not isinstance(self.max_instances, int)
                 or not self.min_instances <= self.max_instances <= 50):
-            fail('max_instances', f'an integer in [min_instances={self.min_instances}, 50]')
+            fail('max_instances',
+                 f'an integer in [min_instances={self.min_instances}, 50]')
         for name in ('occlusion_rate', 'same_class_rate'):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 fail(name, 'a probability in [0, 1]')
@@ -101,8 +106,8 @@ class ShapesConfig:
         lo, hi = self.size_range
         if not 0.0 < lo <= hi <= 1.0:
             fail('size_range', '(low, high) with 0 < low <= high <= 1')
-        for name, known in (('thing_classes', THING_CLASSES),
-                            ('stuff_classes', STUFF_CLASSES)):
+        for name, known in (('thing_classes', THING_CLASSES), ('stuff_classes',
+                                                               STUFF_CLASSES)):
             names = tuple(getattr(self, name))
             unknown = [n for n in names if n not in known]
             if not names or unknown or len(set(names)) != len(names):
@@ -111,13 +116,15 @@ class ShapesConfig:
             cats = list(self.categories)
             ids = [c.get('id') for c in cats]
             names = [c.get('name') for c in cats]
-            if (any(not isinstance(i, int) or i < 1 for i in ids)
-                    or len(set(ids)) != len(ids)
-                    or any(not isinstance(n, str) for n in names)
-                    or len(set(names)) != len(names)
-                    or {c.get('isthing') for c in cats} != {0, 1}):
-                fail('categories', 'dicts with distinct integer ids >= 1, '
-                     'distinct names and isthing 1 or 0, both present')
+            if (any(not isinstance(i, int) or i < 1
+                    for i in ids) or len(set(ids)) != len(ids)
+                    or any(not isinstance(n, str)
+                           for n in names) or len(set(names)) != len(names)
+                    or {c.get('isthing')
+                        for c in cats} != {0, 1}):
+                fail(
+                    'categories', 'dicts with distinct integer ids >= 1, '
+                    'distinct names and isthing 1 or 0, both present')
         if not 1 <= self.jpeg_quality <= 100:
             fail('jpeg_quality', 'an integer in [1, 100]')
 
@@ -134,7 +141,8 @@ def _shape_polygon(cls: str, center, radius: float, angle: float,
         pts = np.stack([np.cos(t), np.sin(t)], 1)
     elif cls == 'rectangle':
         aspect = rng.uniform(0.45, 0.8)
-        pts = np.array([[-1, -aspect], [1, -aspect], [1, aspect], [-1, aspect]])
+        pts = np.array([[-1, -aspect], [1, -aspect], [1, aspect], [-1,
+                                                                   aspect]])
     elif cls == 'star':
         t = np.arange(10) * np.pi / 5 + np.pi / 2
         r = np.where(np.arange(10) % 2 == 0, 1.0, 0.45)
@@ -148,8 +156,11 @@ def _shape_polygon(cls: str, center, radius: float, angle: float,
 
 def _rasterize(poly: np.ndarray, shape) -> np.ndarray:
     mask = np.zeros(shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1,
-                 lineType=cv2.LINE_8, shift=4)
+    cv2.fillPoly(
+        mask, [np.round(poly * 16).astype(np.int32)],
+        1,
+        lineType=cv2.LINE_8,
+        shift=4)
     return mask.astype(bool)
 
 
@@ -161,7 +172,9 @@ def _texture(cls: str, shape, rng: np.random.Generator) -> np.ndarray:
     if cls == 'stripes':
         theta = rng.uniform(0, np.pi)
         period = rng.uniform(6, 12)
-        t = (np.sin(2 * np.pi * (xx * np.cos(theta) + yy * np.sin(theta)) / period) > 0)
+        t = (
+            np.sin(2 * np.pi * (xx * np.cos(theta) + yy * np.sin(theta)) /
+                   period) > 0)
     elif cls == 'checker':
         cell = int(rng.integers(5, 10))
         t = ((xx // cell + yy // cell) % 2) > 0
@@ -180,7 +193,8 @@ def _stuff_layout(cfg: ShapesConfig, rng: np.random.Generator) -> np.ndarray:
     seeds = rng.uniform(0, 1, (num_regions, 2)) * (h, w)
     labels = rng.integers(0, len(cfg.stuff_classes), num_regions)
     yy, xx = np.mgrid[0:h, 0:w]
-    d = (yy[None] - seeds[:, 0, None, None])**2 + (xx[None] - seeds[:, 1, None, None])**2
+    d = (yy[None] - seeds[:, 0, None, None])**2 + (xx[None] -
+                                                   seeds[:, 1, None, None])**2
     return labels[np.argmin(d, 0)]
 
 
@@ -208,7 +222,8 @@ def _generate_image(cfg: ShapesConfig, rng: np.random.Generator):
                 if rng.random() < cfg.same_class_rate:
                     cls_idx = below['label']
                 if rng.random() < 0.5:  # a small object on a larger one
-                    radius = min(radius, below['radius'] * rng.uniform(0.3, 0.7))
+                    radius = min(radius,
+                                 below['radius'] * rng.uniform(0.3, 0.7))
                 ys, xs = np.nonzero(below['full'])
                 pick = int(rng.integers(len(ys)))
                 center = (xs[pick], ys[pick])
@@ -220,13 +235,17 @@ def _generate_image(cfg: ShapesConfig, rng: np.random.Generator):
             full = _rasterize(poly, (h, w))
             if full.sum() < 16:
                 continue
-            overlaps = [i for i, ins in enumerate(instances) if (ins['full'] & full).any()]
+            overlaps = [
+                i for i, ins in enumerate(instances)
+                if (ins['full'] & full).any()
+            ]
             if occlude != bool(overlaps):
                 continue
             new_owner = owner.copy()
             new_owner[full] = len(instances)
-            if all((new_owner == i).sum() >= cfg.min_visible * ins['full'].sum()
-                   for i, ins in enumerate(instances)):
+            if all(
+                (new_owner == i).sum() >= cfg.min_visible * ins['full'].sum()
+                    for i, ins in enumerate(instances)):
                 owner = new_owner
                 instances.append(dict(label=cls_idx, full=full, radius=radius))
                 break
@@ -256,16 +275,23 @@ def _rle(mask: np.ndarray) -> dict:
 # ---------------------------------------------------------------- writing ---
 def _categories(cfg: ShapesConfig) -> List[dict]:
     if cfg.categories is not None:
-        return [{'supercategory': 'thing' if c['isthing'] else 'stuff',
-                 'color': list(PALETTE[k % len(PALETTE)]), **c}
-                for k, c in enumerate(cfg.categories)]
+        return [{
+            'supercategory': 'thing' if c['isthing'] else 'stuff',
+            'color': list(PALETTE[k % len(PALETTE)]),
+            **c
+        } for k, c in enumerate(cfg.categories)]
     cats = []
     for isthing, names in ((1, cfg.thing_classes), (0, cfg.stuff_classes)):
         for name in names:
             # ids and colours are fixed per name, so subsets stay comparable
             idx = (THING_CLASSES + STUFF_CLASSES).index(name)
-            cats.append(dict(id=idx + 1, name=name, supercategory='shape' if isthing else 'texture',
-                             isthing=isthing, color=list(PALETTE[idx])))
+            cats.append(
+                dict(
+                    id=idx + 1,
+                    name=name,
+                    supercategory='shape' if isthing else 'texture',
+                    isthing=isthing,
+                    color=list(PALETTE[idx])))
     return cats
 
 
@@ -303,7 +329,8 @@ def _replace_dir(tmp_dir: str, out_dir: str):
         shutil.rmtree(old_dir)
 
 
-def generate_shapes_panoptic(out_dir: str, overwrite: bool = False,
+def generate_shapes_panoptic(out_dir: str,
+                             overwrite: bool = False,
                              **params) -> Dict[str, int]:
     """Write the shapes data set to ``out_dir``; returns images per split.
 
@@ -333,8 +360,8 @@ def generate_shapes_panoptic(out_dir: str, overwrite: bool = False,
     out_dir = osp.abspath(out_dir)
     _check_out_dir(out_dir, overwrite)
     os.makedirs(osp.dirname(out_dir), exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-',
-                               dir=osp.dirname(out_dir))
+    tmp_dir = tempfile.mkdtemp(
+        prefix=f'.{osp.basename(out_dir)}.tmp-', dir=osp.dirname(out_dir))
     # mkdtemp makes it private; give the set the usual permissions
     umask = os.umask(0)
     os.umask(umask)
@@ -355,10 +382,14 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
     stuff_cat = [c['id'] for c in cats if not c['isthing']]
     draw = cfg if cfg.categories is None else replace(
         cfg,
-        thing_classes=[THING_CLASSES[k % len(THING_CLASSES)]
-                       for k in range(len(thing_cat))],
-        stuff_classes=[STUFF_CLASSES[k % len(STUFF_CLASSES)]
-                       for k in range(len(stuff_cat))])
+        thing_classes=[
+            THING_CLASSES[k % len(THING_CLASSES)]
+            for k in range(len(thing_cat))
+        ],
+        stuff_classes=[
+            STUFF_CLASSES[k % len(STUFF_CLASSES)]
+            for k in range(len(stuff_cat))
+        ])
     ann_dir = osp.join(out_dir, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     counts = {}
@@ -375,7 +406,8 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
             image_id = i + 1
             name = f'{image_id:012d}'
             h, w = cfg.img_size
-            images.append(dict(id=image_id, file_name=f'{name}.jpg', height=h, width=w))
+            images.append(
+                dict(id=image_id, file_name=f'{name}.jpg', height=h, width=w))
 
             pan = np.zeros((h, w), np.int64)
             segments = []
@@ -384,38 +416,74 @@ def _write_splits(out_dir: str, cfg: ShapesConfig,
                 if region.any():
                     seg_id = STUFF_ID_BASE + stuff_cat[k]
                     pan[region] = seg_id
-                    segments.append(dict(id=seg_id, category_id=stuff_cat[k], iscrowd=0,
-                                         area=int(region.sum()), bbox=_bbox(region)))
+                    segments.append(
+                        dict(
+                            id=seg_id,
+                            category_id=stuff_cat[k],
+                            iscrowd=0,
+                            area=int(region.sum()),
+                            bbox=_bbox(region)))
             for j, ins in enumerate(instances):
                 vis = owner == j
                 seg_id = j + 1
                 pan[vis] = seg_id
-                seg = dict(id=seg_id, category_id=thing_cat[ins['label']], iscrowd=0,
-                           area=int(vis.sum()), bbox=_bbox(vis),
-                           amodal_segmentation=_rle(ins['full']))
+                seg = dict(
+                    id=seg_id,
+                    category_id=thing_cat[ins['label']],
+                    iscrowd=0,
+                    area=int(vis.sum()),
+                    bbox=_bbox(vis),
+                    amodal_segmentation=_rle(ins['full']))
                 segments.append(seg)
-                ins_anns.append(dict(id=len(ins_anns) + 1, image_id=image_id,
-                                     category_id=seg['category_id'], segmentation=_rle(vis),
-                                     area=seg['area'], bbox=seg['bbox'], iscrowd=0))
-            occlusions = [[b + 1, a + 1, int((instances[a]['full'] & instances[b]['full']).sum())]
-                          for a in range(len(instances)) for b in range(a + 1, len(instances))
-                          if (instances[a]['full'] & instances[b]['full']).any()]
-            pan_anns.append(dict(image_id=image_id, file_name=f'{name}.png',
-                                 segments_info=segments,
-                                 depth_order=[j + 1 for j in range(len(instances))],
-                                 occlusions=occlusions))
-            rgb = np.stack([pan % 256, pan // 256 % 256, pan // 65536], -1).astype(np.uint8)
+                ins_anns.append(
+                    dict(
+                        id=len(ins_anns) + 1,
+                        image_id=image_id,
+                        category_id=seg['category_id'],
+                        segmentation=_rle(vis),
+                        area=seg['area'],
+                        bbox=seg['bbox'],
+                        iscrowd=0))
+            occlusions = [[
+                b + 1, a + 1,
+                int((instances[a]['full'] & instances[b]['full']).sum())
+            ] for a in range(len(instances))
+                          for b in range(a + 1, len(instances))
+                          if (instances[a]['full']
+                              & instances[b]['full']).any()]
+            pan_anns.append(
+                dict(
+                    image_id=image_id,
+                    file_name=f'{name}.png',
+                    segments_info=segments,
+                    depth_order=[j + 1 for j in range(len(instances))],
+                    occlusions=occlusions))
+            rgb = np.stack([pan % 256, pan // 256 % 256, pan // 65536],
+                           -1).astype(np.uint8)
             # cv2 writes BGR: reverse the channels so the file holds RGB
             cv2.imwrite(osp.join(png_dir, f'{name}.png'), rgb[..., ::-1])
-            cv2.imwrite(osp.join(img_dir, f'{name}.jpg'), img[..., ::-1],
-                        [cv2.IMWRITE_JPEG_QUALITY, cfg.jpeg_quality])
-        info = dict(description='mmrefine synthetic shapes panoptic data set',
-                    generator=asdict(cfg), split=split)
+            cv2.imwrite(
+                osp.join(img_dir, f'{name}.jpg'), img[..., ::-1],
+                [cv2.IMWRITE_JPEG_QUALITY, cfg.jpeg_quality])
+        info = dict(
+            description='mmrefine synthetic shapes panoptic data set',
+            generator=asdict(cfg),
+            split=split)
         with open(osp.join(ann_dir, f'panoptic_{split}2017.json'), 'w') as f:
-            json.dump(dict(info=info, licenses=[], images=images, annotations=pan_anns,
-                           categories=cats), f)
+            json.dump(
+                dict(
+                    info=info,
+                    licenses=[],
+                    images=images,
+                    annotations=pan_anns,
+                    categories=cats), f)
         with open(osp.join(ann_dir, f'instances_{split}2017.json'), 'w') as f:
-            json.dump(dict(info=info, licenses=[], images=images, annotations=ins_anns,
-                           categories=[c for c in cats if c['isthing']]), f)
+            json.dump(
+                dict(
+                    info=info,
+                    licenses=[],
+                    images=images,
+                    annotations=ins_anns,
+                    categories=[c for c in cats if c['isthing']]), f)
         counts[split] = num
     return counts

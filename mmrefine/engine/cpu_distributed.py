@@ -23,18 +23,23 @@ def setup_cpu_distributed(cfg) -> bool:
     """
     if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
         return False
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
-               if k not in os.environ]
+    missing = [
+        k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+        if k not in os.environ
+    ]
     if missing:
-        raise RuntimeError(f'--launcher pytorch needs the torchrun environment; '
-                           f'{missing} not set (start with tools/dist_train.sh)')
+        raise RuntimeError(
+            f'--launcher pytorch needs the torchrun environment; '
+            f'{missing} not set (start with tools/dist_train.sh)')
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+    if wrapper.get('type',
+                   'MMDistributedDataParallel') == 'MMDistributedDataParallel':
         wrapper['type'] = 'CPUDistributedDataParallel'
     # what Runner.wrap_model passes when model_wrapper_cfg is unset
     wrapper.setdefault('broadcast_buffers', False)
-    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     return True

@@ -29,8 +29,8 @@ def find_latest_loadable_checkpoint(work_dir: str) -> Optional[str]:
     if osp.isfile(last):
         with open(last) as f:
             candidates.append(f.read().strip())
-    candidates += sorted(glob.glob(osp.join(work_dir, '*.pth')),
-                         key=osp.getmtime, reverse=True)
+    candidates += sorted(
+        glob.glob(osp.join(work_dir, '*.pth')), key=osp.getmtime, reverse=True)
     tried = set()
     for path in candidates:
         if path in tried or not osp.isfile(path):
@@ -39,9 +39,11 @@ def find_latest_loadable_checkpoint(work_dir: str) -> Optional[str]:
         try:
             _load_checkpoint(path, map_location='cpu')
         except Exception as e:  # any way a file can fail to load
-            print_log(f'--resume: checkpoint {path} does not load '
-                      f'({type(e).__name__}: {e}); trying an older one',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'--resume: checkpoint {path} does not load '
+                f'({type(e).__name__}: {e}); trying an older one',
+                logger='current',
+                level=logging.WARNING)
             continue
         return path
     return None

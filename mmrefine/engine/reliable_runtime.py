@@ -21,8 +21,8 @@ def setup_reliable_runtime(cfg, allow_partial_load: bool = False):
             model, with a warning. Defaults to False.
     """
     checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
-    if checkpoint is not None and checkpoint.get('type') in (
-            'CheckpointHook', CheckpointHook):
+    if checkpoint is not None and checkpoint.get('type') in ('CheckpointHook',
+                                                             CheckpointHook):
         checkpoint['type'] = AtomicCheckpointHook.__name__
     custom_hooks = list(cfg.get('custom_hooks') or [])
     for hook in custom_hooks:  # --partial-load also for a listed one
@@ -33,8 +33,9 @@ def setup_reliable_runtime(cfg, allow_partial_load: bool = False):
     wanted = [
         dict(type=RandomStateHook.__name__),
         dict(type=RankAveragedLossHook.__name__),
-        dict(type=StrictCheckpointLoadHook.__name__,
-             allow_partial=allow_partial_load)
+        dict(
+            type=StrictCheckpointLoadHook.__name__,
+            allow_partial=allow_partial_load)
     ]
     cfg.custom_hooks = custom_hooks + [
         hook for hook in wanted if hook['type'] not in listed

@@ -9,7 +9,8 @@ import torch
 from torch import Tensor
 
 
-def check_out_size(op: str, out_size: Sequence[int],
+def check_out_size(op: str,
+                   out_size: Sequence[int],
                    what: str = '') -> Tuple[int, int, int]:
     """``out_size`` as three non-negative ints ``(num_imgs, H, W)``."""
     try:

@@ -62,9 +62,8 @@ _REFERENCE_CHUNK_NUMEL = 1 << 25
 
 @functools.lru_cache(maxsize=None)
 def _warn_missing_extension() -> None:
-    reason = ('it is not built'
-              if importlib.util.find_spec('mmrefine._ext') is None else
-              f'it does not load: {_EXT_IMPORT_ERROR}')
+    reason = ('it is not built' if importlib.util.find_spec('mmrefine._ext')
+              is None else f'it does not load: {_EXT_IMPORT_ERROR}')
     warnings.warn(
         f'mmrefine._ext, the compiled RoIInlay, is not available ({reason}); '
         'using the much slower PyTorch reference roi_inlay_pytorch. Build it '
@@ -90,7 +89,8 @@ def check_roi_inlay_args(op_name: str, roi_feats: Tensor, rois: Tensor,
         fail(f'roi_feats must be a Tensor, got {type(roi_feats).__name__}')
     if not isinstance(rois, Tensor):
         fail(f'rois must be a Tensor, got {type(rois).__name__}')
-    if roi_feats.dim() != 4 or roi_feats.size(2) == 0 or roi_feats.size(3) == 0:
+    if roi_feats.dim() != 4 or roi_feats.size(2) == 0 or roi_feats.size(
+            3) == 0:
         fail('roi_feats must be (K, C, mh, mw) with mh, mw > 0 (as RoIAlign '
              f'returns it), got shape {tuple(roi_feats.shape)}')
     if roi_feats.dtype not in _FLOAT_DTYPES:
@@ -111,7 +111,10 @@ def check_roi_inlay_args(op_name: str, roi_feats: Tensor, rois: Tensor,
     if not isinstance(aligned, bool):
         fail(f'aligned must be a bool, got {aligned!r}')
     check_roi_values(
-        op_name, rois, num_imgs, require_ordered=aligned,
+        op_name,
+        rois,
+        num_imgs,
+        require_ordered=aligned,
         ordered_hint='; aligned RoIs need x2 >= x1 and y2 >= y1')
     return num_imgs, height, width
 
@@ -122,8 +125,9 @@ class RoIInlayFunction(Function):
     @staticmethod
     def forward(ctx, roi_feats: Tensor, rois: Tensor, out_size: Sequence[int],
                 spatial_scale: float, aligned: bool) -> Tensor:
-        num_imgs, height, width = check_roi_inlay_args(
-            'roi_inlay', roi_feats, rois, out_size, spatial_scale, aligned)
+        num_imgs, height, width = check_roi_inlay_args('roi_inlay', roi_feats,
+                                                       rois, out_size,
+                                                       spatial_scale, aligned)
         rois = rois.contiguous()
         ctx.spatial_scale = float(spatial_scale)
         ctx.aligned = aligned
@@ -232,31 +236,37 @@ def roi_inlay_pytorch(roi_feats: Tensor,
     per chunk of RoIs, and the average over RoIs one ``index_add_`` into a
     pixel-major map. The result is a ``channels_last`` view of that map.
     """
-    num_imgs, height, width = check_roi_inlay_args(
-        'roi_inlay_pytorch', roi_feats, rois, out_size, spatial_scale, aligned)
+    num_imgs, height, width = check_roi_inlay_args('roi_inlay_pytorch',
+                                                   roi_feats, rois, out_size,
+                                                   spatial_scale, aligned)
     num_rois, channels, roi_height, roi_width = roi_feats.shape
     output = roi_feats.new_zeros(num_imgs * height * width, channels)
     if num_rois > 0 and output.numel() > 0:
         geometry_dtype = (
-            torch.float64 if roi_feats.dtype == torch.float64 else torch.float32)
+            torch.float64
+            if roi_feats.dtype == torch.float64 else torch.float32)
         rois = rois.to(geometry_dtype)
-        rows, rows_valid, t_y = _roi_axis(rois[:, 2], rois[:, 4], spatial_scale,
+        rows, rows_valid, t_y = _roi_axis(rois[:, 2], rois[:,
+                                                           4], spatial_scale,
                                           aligned, roi_height, height)
-        cols, cols_valid, t_x = _roi_axis(rois[:, 1], rois[:, 3], spatial_scale,
+        cols, cols_valid, t_x = _roi_axis(rois[:, 1], rois[:,
+                                                           3], spatial_scale,
                                           aligned, roi_width, width)
         valid = rows_valid[:, :, None] & cols_valid[:, None, :]
-        pixel = ((rois[:, 0].long()[:, None, None] * height + rows[:, :, None])
-                 * width + cols[:, None, :])
+        pixel = (
+            (rois[:, 0].long()[:, None, None] * height + rows[:, :, None]) *
+            width + cols[:, None, :])
         count = torch.zeros(
             output.size(0), dtype=geometry_dtype,
-            device=output.device).index_add_(
-                0, pixel[valid], valid[valid].to(geometry_dtype))
+            device=output.device).index_add_(0, pixel[valid],
+                                             valid[valid].to(geometry_dtype))
         weight = torch.where(valid, 1 / count[pixel], 0).to(roi_feats.dtype)
         # grid_sample(align_corners=True) maps -1 / +1 to the first / last point.
         grid = torch.stack([
             t_x[:, None, :].expand_as(valid) * (2 / max(roi_width - 1, 1)) - 1,
             t_y[:, :, None].expand_as(valid) * (2 / max(roi_height - 1, 1)) - 1
-        ], dim=-1).to(roi_feats.dtype)
+        ],
+                           dim=-1).to(roi_feats.dtype)
         per_roi = channels * valid.size(1) * valid.size(2)
         chunk = max(1, _REFERENCE_CHUNK_NUMEL // max(per_roi, 1))
         for k in range(0, num_rois, chunk):
@@ -271,8 +281,7 @@ def roi_inlay_pytorch(roi_feats: Tensor,
     elif roi_feats.requires_grad:
         # Keep the result in the graph so that backward gives a zero gradient.
         output = output + roi_feats[:0].sum()
-    return output.view(num_imgs, height, width,
-                       channels).permute(0, 3, 1, 2)
+    return output.view(num_imgs, height, width, channels).permute(0, 3, 1, 2)
 
 
 class RoIInlay(nn.Module):
@@ -303,5 +312,6 @@ class RoIInlay(nn.Module):
                          self.aligned)
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(spatial_scale={self.spatial_scale}, '
-                f'aligned={self.aligned})')
+        return (
+            f'{self.__class__.__name__}(spatial_scale={self.spatial_scale}, '
+            f'aligned={self.aligned})')

@@ -14,9 +14,9 @@ import pickle
 
 import numpy as np
 import torch
+from mmengine.logging import HistoryBuffer
 # numpy < 2 (required by mmcv 2.1) pickles arrays and scalars with these
 from numpy.core.multiarray import _reconstruct, scalar
-from mmengine.logging import HistoryBuffer
 
 _BUILTIN_STATISTICS = {'min', 'max', 'current', 'mean'}
 
@@ -31,7 +31,8 @@ def _history_buffer_attribute(owner, name):
     """
     # the built-in methods, and any registered with register_statistics
     # (that registry is filled lazily, by the first HistoryBuffer made)
-    if owner is HistoryBuffer and name in _BUILTIN_STATISTICS | set(owner._statistics_methods):
+    if owner is HistoryBuffer and name in _BUILTIN_STATISTICS | set(
+            owner._statistics_methods):
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({owner!r}, {name!r}); only statistics '
@@ -63,9 +64,16 @@ def register_checkpoint_safe_globals():
         return
     # concrete dtype classes (numpy.dtypes.Float64DType, ...) appear in
     # pickles of dtypes made by numpy >= 1.25
-    dtype_classes = {type(np.dtype(c)) for c in np.typecodes['All'] if c != 'O'}
+    dtype_classes = {
+        type(np.dtype(c))
+        for c in np.typecodes['All'] if c != 'O'
+    }
     torch.serialization.add_safe_globals([
-        HistoryBuffer, np.ndarray, np.dtype, _reconstruct, scalar,
+        HistoryBuffer,
+        np.ndarray,
+        np.dtype,
+        _reconstruct,
+        scalar,
         *sorted(dtype_classes, key=lambda t: t.__name__),
         (_history_buffer_attribute, 'builtins.getattr'),
         (_empty_bytes, 'builtins.bytes'),

@@ -93,8 +93,8 @@ class ResultGrid:
             if not osp.isfile(osp.join(self.repo, row['config'])):
                 self._fail(f"row {k}: config {row['config']!r} is not a file "
                            f'under {self.repo}')
-            name = row.get('name', osp.splitext(osp.basename(
-                row['config']))[0])
+            name = row.get('name',
+                           osp.splitext(osp.basename(row['config']))[0])
             seeds = list(row.get('seeds', [0]))
             if not seeds or not all(
                     isinstance(s, int) and s >= 0 for s in seeds):
@@ -191,9 +191,10 @@ class ResultGrid:
         """The markdown of table ``name`` (without the markers)."""
         table = self.tables[name]
         lines = [
-            '| | ' + ' | '.join(
-                c.get('title', c['key']) for c in table['columns']) +
-            ' | n |', '| :-- |' + ' --: |' * (len(table['columns']) + 1)
+            '| | ' +
+            ' | '.join(c.get('title', c['key'])
+                       for c in table['columns']) + ' | n |',
+            '| :-- |' + ' --: |' * (len(table['columns']) + 1)
         ]
         machines = set()
         for row_name, label in table['rows']:
@@ -208,29 +209,24 @@ class ResultGrid:
             self._fail(f'table {name!r} mixes cells of machines '
                        f'{sorted(machines)}; a table comes from one kind')
         lines += [
-            '',
-            f'Mean ± standard deviation over the seeds (n) of `results/'
+            '', f'Mean ± standard deviation over the seeds (n) of `results/'
             f'{self.name}/`; machine: '
             f"{machines.pop() if machines else 'none yet'}. Rendered by "
             '`tools/analysis_tools/render_results.py`.'
         ]
         return '\n'.join(lines)
 
-    def _column(self, results: List[dict], column: dict,
-                row_name: str) -> str:
+    def _column(self, results: List[dict], column: dict, row_name: str) -> str:
         """One table cell: the column over a row's results; ``'-'`` where
         they have no value (a fusion-only row's training time)."""
         values = [self._value(r, column['key'], row_name) for r in results]
         if None in values and any(v is not None for v in values):
             self._fail(f'row {row_name!r}: column {column["key"]!r} has a '
                        'value in some result files only')
-        values = [
-            v * column.get('scale', 1) for v in values if v is not None
-        ]
+        values = [v * column.get('scale', 1) for v in values if v is not None]
         return format_mean_std(values, column.get('digits', 1))
 
-    def _value(self, result: dict, key: str,
-               row_name: str) -> Optional[float]:
+    def _value(self, result: dict, key: str, row_name: str) -> Optional[float]:
         if key in TIME_FIELDS:
             value = result.get(key)
             return None if value is None else float(value)
@@ -254,8 +250,8 @@ def format_mean_std(values: Sequence[float], digits: int = 1) -> str:
     return f'{mean} ± {statistics.stdev(values):.{digits}f}'
 
 
-def load_grids(results_root: str, repo: Optional[str] = None
-               ) -> List[ResultGrid]:
+def load_grids(results_root: str,
+               repo: Optional[str] = None) -> List[ResultGrid]:
     """Every grid file ``results_root/*.py``."""
     return [
         ResultGrid(path, repo)

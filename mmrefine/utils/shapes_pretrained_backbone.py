@@ -153,14 +153,16 @@ def pretrain_shapes_backbone(recipe: dict,
                                                              THING_CLASSES)
     start = time.perf_counter()
     shapes = dict(recipe['shapes'])
-    num_classes = (len(shapes.get('thing_classes', THING_CLASSES)) +
-                   len(shapes.get('stuff_classes', STUFF_CLASSES)))
-    crops, labels = generate_shapes_crops(
-        recipe['num_images'], recipe['crop_size'], recipe['seed'], **shapes)
+    num_classes = (
+        len(shapes.get('thing_classes', THING_CLASSES)) +
+        len(shapes.get('stuff_classes', STUFF_CLASSES)))
+    crops, labels = generate_shapes_crops(recipe['num_images'],
+                                          recipe['crop_size'], recipe['seed'],
+                                          **shapes)
     # the held-out crops come from images of another seed
     held_crops, held_labels = generate_shapes_crops(
-        recipe['num_holdout_images'], recipe['crop_size'],
-        recipe['seed'] + 1, **shapes)
+        recipe['num_holdout_images'], recipe['crop_size'], recipe['seed'] + 1,
+        **shapes)
     x, y = _to_tensor(crops, recipe), torch.from_numpy(labels)
     log(f'{len(y)} crops ({np.bincount(labels, minlength=num_classes)} per '
         f'class) drawn in {time.perf_counter() - start:.0f} s')
@@ -183,8 +185,8 @@ def pretrain_shapes_backbone(recipe: dict,
         # shapes and textures keep their class under flips and quarter turns
         flip = torch.rand(len(idx), generator=gen) < 0.5
         batch[flip] = batch[flip].flip(3)
-        batch = batch.rot90(int(torch.randint(4, (1, ), generator=gen)),
-                            (2, 3))
+        batch = batch.rot90(
+            int(torch.randint(4, (1, ), generator=gen)), (2, 3))
         loss = F.cross_entropy(model(batch), y[idx])
         optimizer.zero_grad()
         loss.backward()

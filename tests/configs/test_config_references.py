@@ -21,8 +21,10 @@ def expand(name):
     match = re.search(r'\{([^{}]*)\}', name)
     if not match:
         return [name]
-    return [n for alt in match.group(1).split(',') for n in expand(
-        name[:match.start()] + alt + name[match.end():])]
+    return [
+        n for alt in match.group(1).split(',')
+        for n in expand(name[:match.start()] + alt + name[match.end():])
+    ]
 
 
 def resolve(readme, name):
@@ -37,8 +39,7 @@ def resolve(readme, name):
     return found[0] if found else name
 
 
-@pytest.mark.parametrize('readme', READMES,
-                         ids=lambda p: osp.relpath(p, REPO))
+@pytest.mark.parametrize('readme', READMES, ids=lambda p: osp.relpath(p, REPO))
 def test_readme_names_existing_configs(readme):
     with open(readme) as f:
         text = f.read()
@@ -48,8 +49,8 @@ def test_readme_names_existing_configs(readme):
     assert not missing, f'{osp.relpath(readme, REPO)} names {missing}'
 
 
-@pytest.mark.parametrize('metafile', METAFILES,
-                         ids=lambda p: osp.relpath(p, REPO))
+@pytest.mark.parametrize(
+    'metafile', METAFILES, ids=lambda p: osp.relpath(p, REPO))
 def test_metafile_names_existing_configs(metafile):
     with open(metafile) as f:
         models = yaml.safe_load(f)['Models']

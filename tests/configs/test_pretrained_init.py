@@ -21,11 +21,13 @@ from mmrefine.utils.shapes_pretrained_backbone import RECIPES
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 PYTORCH_RGB = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True)
 # Detectron's models: BGR in [0, 255] less the pixel mean, not scaled.
 CAFFE_BGR = dict(
@@ -34,20 +36,20 @@ GN = dict(type='GN', num_groups=32, requires_grad=True)
 SHAPES_R18 = RECIPES['resnet18']
 CHECKPOINTS = {
     # the shapes configs' backbone, trained on crops normalised as below
-    'mmrefine://shapes/resnet18': (dict(
-        type='ResNet', depth=SHAPES_R18['depth']),
-                                   dict(
-                                       mean=list(SHAPES_R18['mean']),
-                                       std=list(SHAPES_R18['std']),
-                                       bgr_to_rgb=True)),
+    'mmrefine://shapes/resnet18':
+    (dict(type='ResNet', depth=SHAPES_R18['depth']),
+     dict(
+         mean=list(SHAPES_R18['mean']),
+         std=list(SHAPES_R18['std']),
+         bgr_to_rgb=True)),
     'torchvision://resnet50': (dict(type='ResNet', depth=50), PYTORCH_RGB),
     'torchvision://resnet101': (dict(type='ResNet', depth=101), PYTORCH_RGB),
     'open-mmlab://detectron/resnet50_gn':
     (dict(type='ResNet', depth=50, norm_cfg=GN), CAFFE_BGR),
     'open-mmlab://detectron/resnet101_gn':
     (dict(type='ResNet', depth=101, norm_cfg=GN), CAFFE_BGR),
-    'open-mmlab://resnext101_64x4d': (dict(
-        type='ResNeXt', depth=101, groups=64, base_width=4), PYTORCH_RGB),
+    'open-mmlab://resnext101_64x4d':
+    (dict(type='ResNeXt', depth=101, groups=64, base_width=4), PYTORCH_RGB),
 }
 CLASSIFIER = {'fc.weight', 'fc.bias'}  # ImageNet head, not loaded
 NOT_IN_CHECKPOINT = re.compile(r'\.conv_offset\.')  # DCN offsets
@@ -80,9 +82,9 @@ def stand_in(tmp_path_factory):
             backbone = MODELS.build(network)
             state = backbone.state_dict()
             for key, value in state.items():
-                state[key] = (torch.rand_like(value)
-                              if value.is_floating_point() else
-                              torch.full_like(value, 7))
+                state[key] = (
+                    torch.rand_like(value) if value.is_floating_point() else
+                    torch.full_like(value, 7))
             state['fc.weight'] = torch.rand(1000, backbone.feat_dim)
             state['fc.bias'] = torch.rand(1000)
             path = tmp_path_factory.mktemp('pretrained') / 'stand_in.pth'
@@ -110,13 +112,16 @@ def test_config_loads_its_checkpoint(path, stand_in):
     model = MODELS.build(cfg.model)
     model.init_weights()
     loaded = model.backbone.state_dict()
-    missing = sorted(k for k in loaded
-                     if k not in source and not NOT_IN_CHECKPOINT.search(k))
+    missing = sorted(
+        k for k in loaded
+        if k not in source and not NOT_IN_CHECKPOINT.search(k))
     assert not missing, f'{rel(path)}: not in {name}: {missing[:8]}'
     left_over = set(source) - set(loaded) - CLASSIFIER
     assert not left_over, (
         f'{rel(path)}: {name} has weights the backbone does not take: '
         f'{sorted(left_over)[:8]}')
-    not_loaded = [k for k in loaded if k in source
-                  and not torch.equal(loaded[k], source[k])]
+    not_loaded = [
+        k for k in loaded
+        if k in source and not torch.equal(loaded[k], source[k])
+    ]
     assert not not_loaded, f'{rel(path)}: not from the file: {not_loaded[:8]}'

@@ -27,8 +27,14 @@ def test_coco_categories():
 def test_coco_shaped_set_loads_in_mmdet(tmp_path):
     root = str(tmp_path)
     generate_shapes_panoptic(
-        root, categories=coco_panoptic_categories(), num_train=0, num_val=3,
-        img_size=(48, 64), min_instances=3, max_instances=6, seed=1)
+        root,
+        categories=coco_panoptic_categories(),
+        num_train=0,
+        num_val=3,
+        img_size=(48, 64),
+        min_instances=3,
+        max_instances=6,
+        seed=1)
     with open(osp.join(root, 'annotations', 'panoptic_val2017.json')) as f:
         pan = json.load(f)
     assert [c['id'] for c in pan['categories']] == \
@@ -40,22 +46,28 @@ def test_coco_shaped_set_loads_in_mmdet(tmp_path):
         data_root=root + '/',
         ann_file='annotations/panoptic_val2017.json',
         data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),
-        test_mode=True, pipeline=[])
+        test_mode=True,
+        pipeline=[])
     classes = dataset.metainfo['classes']
     assert len(dataset) == 3
     for info, ann in zip(dataset, pan['annotations']):
         # mmdet's labels are the COCO categories' places in its class list
-        expected = sorted(classes.index(names[s['category_id']])
-                          for s in ann['segments_info'])
+        expected = sorted(
+            classes.index(names[s['category_id']])
+            for s in ann['segments_info'])
         assert sorted(s['category'] for s in info['segments_info']) == \
             expected
 
 
 @pytest.mark.parametrize('categories', [
-    [dict(id=1, name='a', isthing=1), dict(id=1, name='b', isthing=0)],
-    [dict(id=1, name='a', isthing=1), dict(id=2, name='a', isthing=0)],
-    [dict(id=1, name='a', isthing=1), dict(id=2, name='b', isthing=1)],
-    [dict(id=0, name='a', isthing=1), dict(id=2, name='b', isthing=0)],
+    [dict(id=1, name='a', isthing=1),
+     dict(id=1, name='b', isthing=0)],
+    [dict(id=1, name='a', isthing=1),
+     dict(id=2, name='a', isthing=0)],
+    [dict(id=1, name='a', isthing=1),
+     dict(id=2, name='b', isthing=1)],
+    [dict(id=0, name='a', isthing=1),
+     dict(id=2, name='b', isthing=0)],
 ])
 def test_invalid_categories_are_refused(tmp_path, categories):
     with pytest.raises(ValueError, match='categories=.*expected dicts'):

@@ -11,19 +11,23 @@ import pytest
 from panopticapi.utils import rgb2id
 
 from mmrefine.datasets import generate_shapes_panoptic
-from mmrefine.datasets.shapes_panoptic_generator import STUFF_CLASSES, THING_CLASSES
+from mmrefine.datasets.shapes_panoptic_generator import (STUFF_CLASSES,
+                                                         THING_CLASSES)
 
 
 def load(root, split):
-    with open(osp.join(root, 'annotations', f'panoptic_{split}2017.json')) as f:
+    with open(osp.join(root, 'annotations',
+                       f'panoptic_{split}2017.json')) as f:
         pan = json.load(f)
-    with open(osp.join(root, 'annotations', f'instances_{split}2017.json')) as f:
+    with open(osp.join(root, 'annotations',
+                       f'instances_{split}2017.json')) as f:
         ins = json.load(f)
     return pan, ins
 
 
 def id_map(root, split, ann):
-    png = osp.join(root, 'annotations', f'panoptic_{split}2017', ann['file_name'])
+    png = osp.join(root, 'annotations', f'panoptic_{split}2017',
+                   ann['file_name'])
     return rgb2id(mmcv.imread(png, channel_order='rgb'))
 
 
@@ -31,14 +35,16 @@ def id_map(root, split, ann):
 def test_png_and_json_agree(tiny_shapes, split):
     pan, ins = load(tiny_shapes, split)
     cats = {c['id']: c for c in pan['categories']}
-    assert [c['name'] for c in pan['categories']] == list(THING_CLASSES + STUFF_CLASSES)
+    assert [c['name']
+            for c in pan['categories']] == list(THING_CLASSES + STUFF_CLASSES)
     assert len(pan['images']) == len(pan['annotations']) > 0
     ins_by_image = {}
     for a in ins['annotations']:
         ins_by_image.setdefault(a['image_id'], []).append(a)
     for image, ann in zip(pan['images'], pan['annotations']):
         assert image['id'] == ann['image_id']
-        jpg = mmcv.imread(osp.join(tiny_shapes, f'{split}2017', image['file_name']))
+        jpg = mmcv.imread(
+            osp.join(tiny_shapes, f'{split}2017', image['file_name']))
         assert jpg.shape == (image['height'], image['width'], 3)
         ids = id_map(tiny_shapes, split, ann)
         assert ids.shape == jpg.shape[:2]
@@ -50,19 +56,29 @@ def test_png_and_json_agree(tiny_shapes, split):
             mask = ids == seg['id']
             assert seg['area'] == mask.sum()
             ys, xs = np.nonzero(mask)
-            assert seg['bbox'] == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
-                                   ys.max() - ys.min() + 1]
+            assert seg['bbox'] == [
+                xs.min(),
+                ys.min(),
+                xs.max() - xs.min() + 1,
+                ys.max() - ys.min() + 1
+            ]
             assert seg['category_id'] in cats
         # one stuff segment per stuff class, as in COCO
-        stuff = [s['category_id'] for s in ann['segments_info']
-                 if not cats[s['category_id']]['isthing']]
+        stuff = [
+            s['category_id'] for s in ann['segments_info']
+            if not cats[s['category_id']]['isthing']
+        ]
         assert len(stuff) == len(set(stuff))
         # instances json: the same visible masks, things only
-        things = [s for s in ann['segments_info'] if cats[s['category_id']]['isthing']]
+        things = [
+            s for s in ann['segments_info']
+            if cats[s['category_id']]['isthing']
+        ]
         inst = ins_by_image.get(image['id'], [])
         assert len(inst) == len(things)
         for seg, a in zip(things, inst):
-            assert (mask_utils.decode(a['segmentation']).astype(bool) == (ids == seg['id'])).all()
+            assert (mask_utils.decode(
+                a['segmentation']).astype(bool) == (ids == seg['id'])).all()
             assert a['area'] == seg['area'] and a['bbox'] == seg['bbox']
 
 
@@ -71,7 +87,10 @@ def test_depth_order_consistent_with_visibility(tiny_shapes):
     cats = {c['id']: c for c in pan['categories']}
     num_occlusions = 0
     for ann in pan['annotations']:
-        things = [s['id'] for s in ann['segments_info'] if cats[s['category_id']]['isthing']]
+        things = [
+            s['id'] for s in ann['segments_info']
+            if cats[s['category_id']]['isthing']
+        ]
         assert sorted(ann['depth_order']) == sorted(things)
         rank = {seg_id: k for k, seg_id in enumerate(ann['depth_order'])}
         ids = id_map(tiny_shapes, 'train', ann)
@@ -100,7 +119,8 @@ def test_amodal_masks(tiny_shapes):
             full = mask_utils.decode(seg['amodal_segmentation']).astype(bool)
             assert full.shape == ids.shape
             vis = ids == seg['id']
-            assert (full | vis).sum() == full.sum(), 'the full mask contains the visible one'
+            assert (full | vis).sum() == full.sum(
+            ), 'the full mask contains the visible one'
             hidden_px += (full & ~vis).sum()
             amodal[seg['id']] = full
         for k, seg_id in enumerate(ann['depth_order']):
@@ -108,7 +128,9 @@ def test_amodal_masks(tiny_shapes):
             for other in ann['depth_order'][k + 1:]:
                 in_front |= amodal[other]
             assert ((ids == seg_id) == (amodal[seg_id] & ~in_front)).all()
-        pairs = {(a, b) for a in amodal for b in amodal if a != b and (amodal[a] & amodal[b]).any()}
+        pairs = {(a, b)
+                 for a in amodal
+                 for b in amodal if a != b and (amodal[a] & amodal[b]).any()}
         listed = set()
         for top, bottom, overlap in ann['occlusions']:
             assert overlap == (amodal[top] & amodal[bottom]).sum()
@@ -121,9 +143,16 @@ def test_occluder_owns_the_overlap():
     """With two instances, the overlap belongs to the upper one."""
     import tempfile
     with tempfile.TemporaryDirectory() as root:
-        generate_shapes_panoptic(root, num_train=12, num_val=0, img_size=(64, 64),
-                                 min_instances=2, max_instances=2, occlusion_rate=1.0,
-                                 size_range=(0.2, 0.3), seed=1)
+        generate_shapes_panoptic(
+            root,
+            num_train=12,
+            num_val=0,
+            img_size=(64, 64),
+            min_instances=2,
+            max_instances=2,
+            occlusion_rate=1.0,
+            size_range=(0.2, 0.3),
+            seed=1)
         pan, _ = load(root, 'train')
         checked = 0
         for ann in pan['annotations']:
@@ -161,10 +190,17 @@ def test_deterministic_for_a_seed(tmp_path):
 
 
 def test_occlusion_rate_controls_overlaps(tmp_path):
+
     def occlusions(rate, name):
-        generate_shapes_panoptic(str(tmp_path / name), num_train=20, num_val=0,
-                                 img_size=(96, 96), min_instances=3, max_instances=3,
-                                 occlusion_rate=rate, seed=0)
+        generate_shapes_panoptic(
+            str(tmp_path / name),
+            num_train=20,
+            num_val=0,
+            img_size=(96, 96),
+            min_instances=3,
+            max_instances=3,
+            occlusion_rate=rate,
+            seed=0)
         pan, _ = load(str(tmp_path / name), 'train')
         return sum(len(a['occlusions']) for a in pan['annotations'])
 
@@ -173,11 +209,21 @@ def test_occlusion_rate_controls_overlaps(tmp_path):
 
 
 def test_class_subset(tmp_path):
-    generate_shapes_panoptic(str(tmp_path), num_train=2, num_val=0, img_size=(64, 64),
-                             thing_classes=('star',), stuff_classes=('checker', 'stripes'))
+    generate_shapes_panoptic(
+        str(tmp_path),
+        num_train=2,
+        num_val=0,
+        img_size=(64, 64),
+        thing_classes=('star', ),
+        stuff_classes=('checker', 'stripes'))
     pan, _ = load(str(tmp_path), 'train')
-    assert [c['name'] for c in pan['categories']] == ['star', 'checker', 'stripes']
-    used = {s['category_id'] for a in pan['annotations'] for s in a['segments_info']}
+    assert [c['name']
+            for c in pan['categories']] == ['star', 'checker', 'stripes']
+    used = {
+        s['category_id']
+        for a in pan['annotations']
+        for s in a['segments_info']
+    }
     assert used <= {c['id'] for c in pan['categories']}
 
 
@@ -189,36 +235,43 @@ def test_class_subset(tmp_path):
     (dict(occlusion_rate=1.5), 'occlusion_rate=1.5'),
     (dict(min_visible=0), 'min_visible=0'),
     (dict(size_range=(0.3, 0.1)), 'size_range=(0.3, 0.1)'),
-    (dict(thing_classes=('hexagon',)), "'hexagon'"),
+    (dict(thing_classes=('hexagon', )), "'hexagon'"),
     (dict(stuff_classes=()), 'stuff_classes'),
     (dict(num_images=5), "unknown parameter(s) ['num_images']"),
 ])
 def test_bad_parameters(tmp_path, params, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         generate_shapes_panoptic(str(tmp_path), **params)
-    assert not os.listdir(tmp_path), 'nothing is written for invalid parameters'
+    assert not os.listdir(
+        tmp_path), 'nothing is written for invalid parameters'
 
 
 def test_refuses_a_non_empty_directory(tmp_path):
     out = tmp_path / 'data'
     out.mkdir()
     (out / 'other.txt').write_text('another data set')
-    with pytest.raises(ValueError, match=re.escape(
-            f'output directory {out} is not empty (1 entries: '
-            "['other.txt'])")):
-        generate_shapes_panoptic(str(out), num_train=1, num_val=0, img_size=(64, 64))
+    with pytest.raises(
+            ValueError,
+            match=re.escape(f'output directory {out} is not empty (1 entries: '
+                            "['other.txt'])")):
+        generate_shapes_panoptic(
+            str(out), num_train=1, num_val=0, img_size=(64, 64))
     assert os.listdir(out) == ['other.txt']
     assert os.listdir(tmp_path) == ['data'], 'no temporary directory left'
 
 
 def test_overwrite_replaces_the_whole_directory(tmp_path):
     out = tmp_path / 'shapes'
-    generate_shapes_panoptic(str(out), num_train=3, num_val=1, img_size=(64, 64))
+    generate_shapes_panoptic(
+        str(out), num_train=3, num_val=1, img_size=(64, 64))
     (out / 'train2017' / 'stale.jpg').write_bytes(b'old')
-    generate_shapes_panoptic(str(out), overwrite=True, num_train=1, num_val=1, img_size=(64, 64))
+    generate_shapes_panoptic(
+        str(out), overwrite=True, num_train=1, num_val=1, img_size=(64, 64))
     assert sorted(os.listdir(out / 'train2017')) == ['000000000001.jpg']
-    assert sorted(os.listdir(tmp_path)) == ['shapes'], 'no temporary directory left'
-    assert oct(os.stat(out).st_mode & 0o777) != oct(0o700), 'usual permissions, not mkdtemp\'s'
+    assert sorted(os.listdir(tmp_path)) == ['shapes'
+                                            ], 'no temporary directory left'
+    assert oct(os.stat(out).st_mode
+               & 0o777) != oct(0o700), 'usual permissions, not mkdtemp\'s'
 
 
 def test_killed_regeneration_leaves_the_old_set(tmp_path):
@@ -229,12 +282,16 @@ def test_killed_regeneration_leaves_the_old_set(tmp_path):
     import time
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     out = tmp_path / 'shapes'
-    generate_shapes_panoptic(str(out), num_train=4, num_val=2, img_size=(64, 64))
+    generate_shapes_panoptic(
+        str(out), num_train=4, num_val=2, img_size=(64, 64))
     before = digest(out)
-    proc = subprocess.Popen(
-        [sys.executable, 'tools/dataset_converters/create_shapes_panoptic.py', str(out),
-         '--overwrite', '--num-train', '400', '--num-val', '0', '--img-size', '64', '64'],
-        cwd=repo, env=dict(os.environ, PYTHONPATH=repo))
+    proc = subprocess.Popen([
+        sys.executable, 'tools/dataset_converters/create_shapes_panoptic.py',
+        str(out), '--overwrite', '--num-train', '400', '--num-val', '0',
+        '--img-size', '64', '64'
+    ],
+                            cwd=repo,
+                            env=dict(os.environ, PYTHONPATH=repo))
     deadline = time.time() + 120
     written = 0
     while written < 20 and proc.poll() is None and time.time() < deadline:

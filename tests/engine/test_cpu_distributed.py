@@ -11,7 +11,10 @@ pytestmark = pytest.mark.slow
 
 def test_dist_train_two_cpu_processes(tiny_config, run_cmd, tmp_path):
     work_dir = str(tmp_path / 'work')
-    out = run_cmd(['bash', 'tools/dist_train.sh', tiny_config(2), '2', '--work-dir', work_dir],
+    out = run_cmd([
+        'bash', 'tools/dist_train.sh',
+        tiny_config(2), '2', '--work-dir', work_dir
+    ],
                   env={'PORT': str(random.randint(20000, 40000))})
     assert 'Distributed launcher: pytorch' in out, out[-3000:]
     assert 'Distributed training: True' in out
@@ -61,30 +64,39 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2))
 """
 
 
-def test_two_processes_equal_one_of_the_same_total_batch(tiny_config, tiny_shapes, run_cmd,
-                                                          tmp_path):
+def test_two_processes_equal_one_of_the_same_total_batch(
+        tiny_config, tiny_shapes, run_cmd, tmp_path):
     import torch
+
     import mmrefine  # noqa: F401 (checkpoints load under weights_only)
     data_root = duplicated_pairs(tiny_shapes, str(tmp_path / 'pairs')) + '/'
     base = tiny_config(3)
     runs = {}
     for procs, batch_size in ((1, 2), (2, 1)):
         config = tmp_path / f'parity_{procs}.py'
-        config.write_text(PARITY_CONFIG.format(base=base, batch_size=batch_size,
-                                               data_root=data_root))
+        config.write_text(
+            PARITY_CONFIG.format(
+                base=base, batch_size=batch_size, data_root=data_root))
         work_dir = str(tmp_path / f'work_{procs}')
-        out = run_cmd(['bash', 'tools/dist_train.sh', str(config), str(procs),
-                       '--work-dir', work_dir],
+        out = run_cmd([
+            'bash', 'tools/dist_train.sh',
+            str(config),
+            str(procs), '--work-dir', work_dir
+        ],
                       env={'PORT': str(random.randint(20000, 40000))})
         assert f'GPU number: {procs}' in out
-        runs[procs] = [torch.load(osp.join(work_dir, f'iter_{i}.pth'),
-                                  map_location='cpu')['state_dict'] for i in (2, 3)]
+        runs[procs] = [
+            torch.load(
+                osp.join(work_dir, f'iter_{i}.pth'),
+                map_location='cpu')['state_dict'] for i in (2, 3)
+        ]
     one, two = runs[1][1], runs[2][1]
     keys = [k for k in one if one[k].is_floating_point()]
     diff = max((one[k] - two[k]).abs().max().item() for k in keys)
     step = max((one[k] - runs[1][0][k]).abs().max().item() for k in keys)
-    print(f'DDP parity: max abs difference {diff:.3g} after 3 steps; last step '
-          f'moved a weight by up to {step:.3g}')
+    print(
+        f'DDP parity: max abs difference {diff:.3g} after 3 steps; last step '
+        f'moved a weight by up to {step:.3g}')
     # float tolerance: the two runs batch their convolutions differently
     # (1 x 2 images against 2 x 1), and near-tied proposal scores can order
     # differently; 3.8e-5 was measured

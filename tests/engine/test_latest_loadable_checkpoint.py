@@ -11,7 +11,15 @@ from mmrefine.engine import find_latest_loadable_checkpoint
 
 
 def save(path, step):
-    torch.save({'meta': {'iter': step}, 'state_dict': {'w': torch.full((1000,), step)}}, path)
+    torch.save(
+        {
+            'meta': {
+                'iter': step
+            },
+            'state_dict': {
+                'w': torch.full((1000, ), step)
+            }
+        }, path)
 
 
 class Records(logging.Handler):
@@ -35,11 +43,14 @@ def test_falls_back_past_a_partial_checkpoint(tmp_path):
     records = Records()
     logger.addHandler(records)
     try:
-        assert find_latest_loadable_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_4.pth')
+        assert find_latest_loadable_checkpoint(str(tmp_path)) == str(
+            tmp_path / 'iter_4.pth')
     finally:
         logger.removeHandler(records)
-    assert any(m.startswith(f'--resume: checkpoint {partial} does not load (')
-               and m.endswith('trying an older one') for m in records.messages), records.messages
+    assert any(
+        m.startswith(f'--resume: checkpoint {partial} does not load (')
+        and m.endswith('trying an older one')
+        for m in records.messages), records.messages
 
 
 def test_last_checkpoint_first(tmp_path):
@@ -47,7 +58,8 @@ def test_last_checkpoint_first(tmp_path):
     time.sleep(0.01)
     save(tmp_path / 'best.pth', 2)  # newer file, but not the one named
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
-    assert find_latest_loadable_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_4.pth')
+    assert find_latest_loadable_checkpoint(str(tmp_path)) == str(tmp_path /
+                                                                 'iter_4.pth')
 
 
 def test_none_loads(tmp_path):

@@ -33,7 +33,12 @@ def inlay(request):
     return request.getfixturevalue('extension')
 
 
-def random_rois(num_rois, num_imgs, height, width, spatial_scale, generator,
+def random_rois(num_rois,
+                num_imgs,
+                height,
+                width,
+                spatial_scale,
+                generator,
                 dtype=torch.float32):
     """Boxes of every kind: inside, partly and fully outside, tiny."""
     size = torch.tensor([width, height]) / spatial_scale
@@ -65,10 +70,8 @@ def test_2x2_roi_interpolates_and_clamps(inlay):
     feats = torch.tensor([[[[1., 2.], [3., 4.]]]])
     rois = torch.tensor([[0., 0., 0., 4., 4.]])
     out = inlay(feats, rois, (1, 4, 4), 1.0, True)
-    expected = torch.tensor([[1.0, 1.25, 1.75, 2.0],
-                             [1.5, 1.75, 2.25, 2.5],
-                             [2.5, 2.75, 3.25, 3.5],
-                             [3.0, 3.25, 3.75, 4.0]])
+    expected = torch.tensor([[1.0, 1.25, 1.75, 2.0], [1.5, 1.75, 2.25, 2.5],
+                             [2.5, 2.75, 3.25, 3.5], [3.0, 3.25, 3.75, 4.0]])
     torch.testing.assert_close(out[0, 0], expected)
     # The same RoI given in the coordinates of an image twice as large.
     out_scaled = inlay(feats, rois * torch.tensor([1., 2, 2, 2, 2]), (1, 4, 4),
@@ -142,8 +145,8 @@ def test_extension_matches_reference(extension, aligned, spatial_scale, dtype):
                        dtype)
     rois[0, 3:] = rois[0, 1:3]  # a zero-size RoI among them
     feats = torch.randn(24, 5, 4, 6, generator=generator, dtype=dtype)
-    grad = torch.randn(num_imgs, 5, height, width, generator=generator,
-                       dtype=dtype)
+    grad = torch.randn(
+        num_imgs, 5, height, width, generator=generator, dtype=dtype)
     outs, grads = [], []
     for op in (extension, roi_inlay_pytorch):
         x = feats.clone().requires_grad_()
@@ -200,10 +203,17 @@ def test_gradcheck(op, request):
     generator = torch.Generator().manual_seed(3)
     rois = random_rois(4, 2, 6, 7, 1.0, generator, torch.float64)
     feats = torch.randn(
-        4, 2, 3, 2, generator=generator, dtype=torch.float64,
+        4,
+        2,
+        3,
+        2,
+        generator=generator,
+        dtype=torch.float64,
         requires_grad=True)
-    assert gradcheck(lambda x: fn(x, rois, (2, 6, 7), 1.0, True), (feats, ),
-                     eps=1e-6, atol=1e-8)
+    assert gradcheck(
+        lambda x: fn(x, rois, (2, 6, 7), 1.0, True), (feats, ),
+        eps=1e-6,
+        atol=1e-8)
 
 
 def test_no_rois(inlay):
@@ -225,12 +235,15 @@ def test_rois_that_cover_nothing_get_zero_grad(inlay):
 # -- CUDA ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('device', [
-    'cpu',  # the same path on the CPU: a second run agrees with the first
-    pytest.param('cuda', marks=pytest.mark.cuda)
-])
+@pytest.mark.parametrize(
+    'device',
+    [
+        'cpu',  # the same path on the CPU: a second run agrees with the first
+        pytest.param('cuda', marks=pytest.mark.cuda)
+    ])
 @pytest.mark.parametrize('aligned', [True, False])
-@pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.float16])
+@pytest.mark.parametrize('dtype',
+                         [torch.float32, torch.float64, torch.float16])
 def test_device_matches_cpu(extension, leaf_copy, device, aligned, dtype):
     generator = torch.Generator().manual_seed(4)
     num_imgs, height, width = 2, 37, 45
@@ -247,8 +260,9 @@ def test_device_matches_cpu(extension, leaf_copy, device, aligned, dtype):
         out.backward(grad.to(run_device, dtype))
         results.append((out.float().cpu(), x.grad.float().cpu()))
     assert not feats.requires_grad
-    tolerance = (dict(rtol=1e-2, atol=1e-2) if dtype == torch.float16 else
-                 dict(rtol=1e-5, atol=1e-5))
+    tolerance = (
+        dict(rtol=1e-2, atol=1e-2) if dtype == torch.float16 else dict(
+            rtol=1e-5, atol=1e-5))
     torch.testing.assert_close(results[1][0], results[0][0], **tolerance)
     torch.testing.assert_close(results[1][1], results[0][1], **tolerance)
 
@@ -263,10 +277,9 @@ def test_cuda_matches_reference_in_float64(extension, leaf_copy, aligned):
     rois = random_rois(60, num_imgs, height, width, 0.5, generator,
                        torch.float64)
     rois[:4, 3:] = rois[:4, 1:3] + 150  # 75 pixels wide: bins of 7-11 pixels
-    feats = torch.randn(60, 9, 7, 11, generator=generator,
-                        dtype=torch.float64)
-    grad = torch.randn(num_imgs, 9, height, width, generator=generator,
-                       dtype=torch.float64)
+    feats = torch.randn(60, 9, 7, 11, generator=generator, dtype=torch.float64)
+    grad = torch.randn(
+        num_imgs, 9, height, width, generator=generator, dtype=torch.float64)
     results = []
     for device, op in (('cpu', extension), ('cpu', roi_inlay_pytorch),
                        ('cuda', extension)):
@@ -275,10 +288,9 @@ def test_cuda_matches_reference_in_float64(extension, leaf_copy, aligned):
         out.backward(grad.to(device))
         results.append((out.cpu(), x.grad.cpu()))
     for out, x_grad in results[1:]:
-        torch.testing.assert_close(out, results[0][0], rtol=1e-12,
-                                   atol=1e-12)
-        torch.testing.assert_close(x_grad, results[0][1], rtol=1e-12,
-                                   atol=1e-12)
+        torch.testing.assert_close(out, results[0][0], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(
+            x_grad, results[0][1], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.cuda
@@ -293,11 +305,14 @@ def test_cuda_forward_is_deterministic(extension):
 @pytest.mark.cuda
 def test_cuda_gradcheck_and_empty(extension):
     rois = torch.tensor([[0., 0.5, 1, 5, 4], [1, 2, 0, 7, 6], [0, 3, 2, 6, 6]],
-                        dtype=torch.float64, device='cuda')
+                        dtype=torch.float64,
+                        device='cuda')
     feats = torch.randn(
         3, 2, 3, 3, dtype=torch.float64, device='cuda', requires_grad=True)
-    assert gradcheck(lambda x: extension(x, rois, (2, 6, 7), 1.0, True),
-                     (feats, ), eps=1e-6, atol=1e-8)
+    assert gradcheck(
+        lambda x: extension(x, rois, (2, 6, 7), 1.0, True), (feats, ),
+        eps=1e-6,
+        atol=1e-8)
     empty = torch.zeros(0, 2, 3, 3, device='cuda', requires_grad=True)
     out = extension(empty, rois[:0].float(), (2, 6, 7), 1.0, True)
     assert out.shape == (2, 2, 6, 7) and not out.any()
@@ -329,7 +344,9 @@ def test_roi_align_round_trip():
         torch.arange(height, dtype=torch.float64),
         torch.arange(width, dtype=torch.float64),
         indexing='ij')
-    maps = torch.stack([0.3 * x + 0.2 * y + 1, torch.sin(x / 5) + torch.cos(y / 7)])
+    maps = torch.stack(
+        [0.3 * x + 0.2 * y + 1,
+         torch.sin(x / 5) + torch.cos(y / 7)])
     rois = torch.tensor([[0., 10.4, 12.2, 40.6, 36.9]], dtype=torch.float64)
 
     def round_trip(aligned):
@@ -351,8 +368,8 @@ def test_roi_align_round_trip():
     torch.testing.assert_close(out[0][lattice], maps[0][lattice])
     # ... and beyond them the boundary value is within half a bin of slope.
     border = inside & ~lattice
-    assert (out[0][border] - maps[0][border]).abs().max() < (
-        0.3 * 2.157 / 2 + 0.2 * 1.764 / 2)
+    assert (out[0][border] - maps[0][border]).abs().max() < (0.3 * 2.157 / 2 +
+                                                             0.2 * 1.764 / 2)
     # The smooth map is reproduced to bilinear interpolation error.
     assert (out[1][lattice] - maps[1][lattice]).abs().max() < 0.05
     # A half-pixel shift of the convention (0.25 here) would be caught.
@@ -392,22 +409,24 @@ def _bad_calls():
                                               1.0, True)),
         ('roi_feats must be float16, float32 or float64',
          (feats.long(), rois.long(), (1, 8, 8), 1.0, True)),
-        ('rois must be a Tensor', (feats, rois.tolist(), (1, 8, 8), 1.0, True)),
+        ('rois must be a Tensor', (feats, rois.tolist(), (1, 8, 8), 1.0,
+                                   True)),
         ('rois must be (K, 5)', (feats, rois[:, :4], (1, 8, 8), 1.0, True)),
         ('rois must be (K, 5)', (feats, rois[:1], (1, 8, 8), 1.0, True)),
-        ('rois must have the dtype of roi_feats',
-         (feats, rois.double(), (1, 8, 8), 1.0, True)),
-        ('rois must be on the device of roi_feats',
-         (feats, meta_rois, (1, 8, 8), 1.0, True)),
-        ('out_size must be (num_imgs, H, W)', (feats, rois, (8, 8), 1.0, True)),
+        ('rois must have the dtype of roi_feats', (feats, rois.double(),
+                                                   (1, 8, 8), 1.0, True)),
+        ('rois must be on the device of roi_feats', (feats, meta_rois,
+                                                     (1, 8, 8), 1.0, True)),
+        ('out_size must be (num_imgs, H, W)', (feats, rois, (8, 8), 1.0,
+                                               True)),
         ('out_size must be (num_imgs, H, W)', (feats, rois, (1, -8, 8), 1.0,
                                                True)),
         ('out_size must be (num_imgs, H, W)', (feats, rois, (1, 8.5, 8), 1.0,
                                                True)),
         ('spatial_scale must be a finite number > 0', (feats, rois, (1, 8, 8),
                                                        0.0, True)),
-        ('spatial_scale must be a finite number > 0',
-         (feats, rois, (1, 8, 8), float('nan'), True)),
+        ('spatial_scale must be a finite number > 0', (feats, rois, (1, 8, 8),
+                                                       float('nan'), True)),
         ('aligned must be a bool', (feats, rois, (1, 8, 8), 1.0, 1)),
         ('rois[1] = [0.0, nan', (feats, with_roi(x=float('nan')), (1, 8, 8),
                                  1.0, True)),
@@ -415,8 +434,10 @@ def _bad_calls():
                            True)),
         ('rois[1] has batch index 1.0; expected an integer in [0, num_imgs = 1)',
          (feats, with_roi(b=1), (1, 8, 8), 1.0, True)),
-        ('has batch index -1.0', (feats, with_roi(b=-1), (2, 8, 8), 1.0, True)),
-        ('has batch index 0.5', (feats, with_roi(b=0.5), (2, 8, 8), 1.0, True)),
+        ('has batch index -1.0', (feats, with_roi(b=-1), (2, 8, 8), 1.0,
+                                  True)),
+        ('has batch index 0.5', (feats, with_roi(b=0.5), (2, 8, 8), 1.0,
+                                 True)),
         ('has x2 < x1 or y2 < y1', (feats, with_roi(X=-1), (1, 8, 8), 1.0,
                                     True)),
     ]
@@ -474,7 +495,8 @@ def test_fallback_to_reference_warns_once(monkeypatch):
             fallback.roi_inlay(feats, rois, (1, 5, 5), 0.5)
         assert len(caught) == 1
         assert 'it is not built' in str(caught[0].message)
-        assert 'pip install --no-build-isolation -e .' in str(caught[0].message)
+        assert 'pip install --no-build-isolation -e .' in str(
+            caught[0].message)
         torch.testing.assert_close(
             out, roi_inlay_pytorch(feats, rois, (1, 5, 5), 0.5, True))
     finally:

@@ -58,8 +58,9 @@ def test_errors():
 
 @pytest.mark.cuda
 def test_cuda_matches_cpu(leaf_copy):
-    rois = torch.tensor([[0., 3.3, 2.1, 30.2, 17.9], [1, -4, 5, 12, 40],
-                         [0, 10, 10, 11, 11]], dtype=torch.float64)
+    rois = torch.tensor(
+        [[0., 3.3, 2.1, 30.2, 17.9], [1, -4, 5, 12, 40], [0, 10, 10, 11, 11]],
+        dtype=torch.float64)
     feats = torch.randn(3, 2, 5, 4, dtype=torch.float64)
     grad = torch.randn(2, 2, 12, 16, dtype=torch.float64)
     results = []

@@ -27,8 +27,10 @@ def test_float64_check_compares_with_the_reference():
 
 
 def test_quick_cpu_run(capsys):
-    load_tool().main(['--devices', 'cpu', '--quick', '--settings', '5/8/24',
-                      '--channels', '4', '--roi-size', '7'])
+    load_tool().main([
+        '--devices', 'cpu', '--quick', '--settings', '5/8/24', '--channels',
+        '4', '--roi-size', '7'
+    ])
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith('| 5/8/24 ')]
     # the times (printed twice: progress and table) and the ratios

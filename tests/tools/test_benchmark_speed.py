@@ -11,7 +11,8 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn', 'panoptic-fpn_r18_fpn_shapes.py')
+BASELINE_CONFIG = osp.join(REPO, 'configs', 'panoptic_fpn',
+                           'panoptic-fpn_r18_fpn_shapes.py')
 SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_speed.py')
 
 
@@ -27,9 +28,11 @@ def test_parse_spec(tmp_path):
     ckpt = tmp_path / 'a.pth'
     ckpt.write_bytes(b'')
     assert tool.parse_spec(BASELINE_CONFIG) == (BASELINE_CONFIG, None)
-    assert tool.parse_spec(f'{BASELINE_CONFIG}:{ckpt}') == (BASELINE_CONFIG, str(ckpt))
+    assert tool.parse_spec(f'{BASELINE_CONFIG}:{ckpt}') == (BASELINE_CONFIG,
+                                                            str(ckpt))
     url = 'https://download.openmmlab.com/x.pth'
-    assert tool.parse_spec(f'mmdet::panoptic_fpn/a.py:{url}') == ('mmdet::panoptic_fpn/a.py', url)
+    assert tool.parse_spec(f'mmdet::panoptic_fpn/a.py:{url}') == (
+        'mmdet::panoptic_fpn/a.py', url)
     with pytest.raises(ValueError, match='expected CONFIG.py'):
         tool.parse_spec('model.pth')
     with pytest.raises(ValueError, match='missing.py'):
@@ -46,14 +49,19 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
     ckpt = str(tmp_path / 'second.pth')
     torch.save(dict(meta={}, state_dict=model.state_dict()), ckpt)
     work_dir = str(tmp_path / 'bench')
-    out = run_cmd([sys.executable, SCRIPT, first, f'{second}:{ckpt}', '--num-images', '2',
-                   '--warmup', '1', '--train', '--train-iters', '2', '--train-warmup', '1',
-                   '--work-dir', work_dir])
+    out = run_cmd([
+        sys.executable, SCRIPT, first, f'{second}:{ckpt}', '--num-images', '2',
+        '--warmup', '1', '--train', '--train-iters', '2', '--train-warmup',
+        '1', '--work-dir', work_dir
+    ])
     lines = out[out.index('images per second'):].splitlines()
-    assert lines[1].split() == ['config', 'weights', 'infer', 'img/s', 'ratio',
-                                'train', 'img/s', 'ratio']
+    assert lines[1].split() == [
+        'config', 'weights', 'infer', 'img/s', 'ratio', 'train', 'img/s',
+        'ratio'
+    ]
     rows = [line.split() for line in lines[2:4]]
-    assert [row[:2] for row in rows] == [['tiny', 'random'], ['tiny', 'second.pth']]
+    assert [row[:2] for row in rows] == [['tiny', 'random'],
+                                         ['tiny', 'second.pth']]
     assert rows[0][3] == rows[0][5] == '1.00'
     with open(osp.join(work_dir, 'benchmark_speed.json')) as f:
         results = json.load(f)['models']

@@ -20,9 +20,11 @@ CONFIGS = [
 
 def test_cpu_quick_run(run_cmd, tmp_path):
     out = tmp_path / 'out'
-    run_cmd(['bash', 'tools/analysis_tools/gpu_check.sh', str(out),
-             '--device', 'cpu', '--quick', '--baseline', CONFIGS[0],
-             '--refine', CONFIGS[1], '--banet', CONFIGS[2]],
+    run_cmd([
+        'bash', 'tools/analysis_tools/gpu_check.sh',
+        str(out), '--device', 'cpu', '--quick', '--baseline', CONFIGS[0],
+        '--refine', CONFIGS[1], '--banet', CONFIGS[2]
+    ],
             env=dict(PYTHON=sys.executable, WORK=str(tmp_path / 'work')))
     summary = (out / 'summary.md').read_text().splitlines()
     assert [row.split('|')[1].strip() for row in summary[2:]] == [
@@ -42,12 +44,17 @@ def test_cpu_quick_run(run_cmd, tmp_path):
 
 
 def test_bad_arguments_are_named(tmp_path):
-    for args, message in ((['--device', 'tpu'], '--device tpu'),
-                          (['--refine', 'missing.py'], 'missing.py'),
+    for args, message in ((['--device', 'tpu'],
+                           '--device tpu'), (['--refine',
+                                              'missing.py'], 'missing.py'),
                           (['--steps', 'tests,bench'], 'bench is not one of'),
                           (['--fast'], 'unknown argument --fast')):
-        proc = subprocess.run(
-            ['bash', 'tools/analysis_tools/gpu_check.sh',
-             str(tmp_path), *args],
-            cwd=REPO, capture_output=True, text=True, env=dict(os.environ))
+        proc = subprocess.run([
+            'bash', 'tools/analysis_tools/gpu_check.sh',
+            str(tmp_path), *args
+        ],
+                              cwd=REPO,
+                              capture_output=True,
+                              text=True,
+                              env=dict(os.environ))
         assert proc.returncode == 2 and message in proc.stderr

@@ -11,18 +11,19 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import pytest
 import torch
+from conftest import BASELINE_CONFIG, REPO, write_tiny_config
 from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
 from mmrefine.datasets import ShapesPanopticDataset
 
-from conftest import BASELINE_CONFIG, REPO, write_tiny_config
-
 SCRIPT = osp.join(REPO, 'tools', 'analysis_tools', 'oracle.py')
 META = ShapesPanopticDataset.METAINFO
-NO_DETECTIONS = {'model.test_cfg.rcnn.score_thr': 1.01,
-                 'model.test_cfg.panoptic.stuff_area_limit': 0}
+NO_DETECTIONS = {
+    'model.test_cfg.rcnn.score_thr': 1.01,
+    'model.test_cfg.panoptic.stuff_area_limit': 0
+}
 
 
 def load_tool():
@@ -43,10 +44,12 @@ def test_parse_run():
 def test_match_boxes_one_to_one_best_first():
     tool = load_tool()
     gt = torch.tensor([[0., 0., 10., 10.], [20., 0., 30., 10.]])
-    pred = torch.tensor([[0., 0., 10., 9.],     # gt 0, IoU 0.9
-                         [0., 0., 10., 8.],     # gt 0 too, but lower: none
-                         [21., 0., 30., 10.],   # gt 1
-                         [50., 50., 60., 60.]])  # nothing
+    pred = torch.tensor([
+        [0., 0., 10., 9.],  # gt 0, IoU 0.9
+        [0., 0., 10., 8.],  # gt 0 too, but lower: none
+        [21., 0., 30., 10.],  # gt 1
+        [50., 50., 60., 60.]
+    ])  # nothing
     assert tool.match_boxes(pred, gt) == {0: 0, 2: 1}
     assert tool.match_boxes(pred[:0], gt) == {}
 
@@ -67,9 +70,16 @@ def test_cut_behind():
 def occluded_set(tmp_path_factory):
     from mmrefine.datasets import generate_shapes_panoptic
     root = str(tmp_path_factory.mktemp('oracle_shapes'))
-    generate_shapes_panoptic(root, num_train=1, num_val=12, img_size=(96, 96),
-                             min_instances=3, max_instances=5, occlusion_rate=0.8,
-                             size_range=(0.15, 0.3), seed=7)
+    generate_shapes_panoptic(
+        root,
+        num_train=1,
+        num_val=12,
+        img_size=(96, 96),
+        min_instances=3,
+        max_instances=5,
+        occlusion_rate=0.8,
+        size_range=(0.15, 0.3),
+        seed=7)
     return root
 
 
@@ -89,22 +99,32 @@ def ground_truth_masks(monkeypatch):
     tool = load_tool()
     ground_truths = {}
 
-    def predict_by_feat(self, mask_preds, results_list, batch_img_metas,
-                        rcnn_test_cfg, rescale=False, **kwargs):
+    def predict_by_feat(self,
+                        mask_preds,
+                        results_list,
+                        batch_img_metas,
+                        rcnn_test_cfg,
+                        rescale=False,
+                        **kwargs):
         for meta, results in zip(batch_img_metas, results_list):
             things = ground_truths[meta['img_id']].things(meta['img_id'])
             assert len(things) == len(results)
-            masks = [mask_utils.decode(s['amodal_segmentation']) for s in things]
+            masks = [
+                mask_utils.decode(s['amodal_segmentation']) for s in things
+            ]
             results.masks = torch.from_numpy(
-                np.stack(masks) if masks else np.zeros((0, *meta['ori_shape']))).bool()
+                np.stack(masks) if masks else np.zeros((
+                    0, *meta['ori_shape']))).bool()
             if rescale:
-                results.bboxes /= results.bboxes.new_tensor(meta['scale_factor']).repeat(2)
+                results.bboxes /= results.bboxes.new_tensor(
+                    meta['scale_factor']).repeat(2)
         return results_list
 
     def register(root):
-        gt = tool.GroundTruth(osp.join(root, 'annotations', 'panoptic_val2017.json'),
-                              osp.join(root, 'annotations', 'panoptic_val2017/'),
-                              list(META['classes']))
+        gt = tool.GroundTruth(
+            osp.join(root, 'annotations', 'panoptic_val2017.json'),
+            osp.join(root, 'annotations', 'panoptic_val2017/'),
+            list(META['classes']))
         ground_truths.update({img_id: gt for img_id in gt.annotations})
 
     monkeypatch.setattr(FCNMaskHead, 'predict_by_feat', predict_by_feat)
@@ -118,8 +138,13 @@ def run(config, checkpoint, runs, tmp_path, options=NO_DETECTIONS):
     cfg.work_dir = str(tmp_path / 'work')
     results = tool.run_oracles(cfg, checkpoint, runs)
     print(tool.format_table(results))
-    return {run: metrics and {k.split('/')[-1]: v for k, v in metrics.items()}
-            for run, metrics in results.items()}
+    return {
+        run: metrics and {
+            k.split('/')[-1]: v
+            for k, v in metrics.items()
+        }
+        for run, metrics in results.items()
+    }
 
 
 @pytest.mark.slow
@@ -130,16 +155,19 @@ def test_oracles_on_panoptic_fpn(occluded_set, ground_truth_masks, tmp_path):
     order (the scores tie); the GT order makes the things exact; all three
     the whole panoptic map."""
     ground_truth_masks(occluded_set)
-    config = write_tiny_config(tmp_path / 'tiny.py', BASELINE_CONFIG, occluded_set)
+    config = write_tiny_config(tmp_path / 'tiny.py', BASELINE_CONFIG,
+                               occluded_set)
     checkpoint = random_checkpoint(config, tmp_path / 'random.pth')
-    m = run(config, checkpoint, ['none', 'stuff', 'boxes', 'boxes+order', 'boxes+order+stuff'],
+    m = run(config, checkpoint,
+            ['none', 'stuff', 'boxes', 'boxes+order', 'boxes+order+stuff'],
             tmp_path)
     assert m['none']['PQ_th'] == 0 and m['none']['PQ_st'] < 100
     assert m['stuff']['PQ_st'] == 100.0 and m['stuff']['PQ_th'] == 0
     assert 0 < m['boxes']['PQ_th'] < 100
     assert m['boxes']['occ_acc'] < 50
     assert m['boxes+order']['PQ_th'] == 100.0
-    assert m['boxes+order']['occ_acc'] == m['boxes+order']['occ_coverage'] == 100.0
+    assert m['boxes+order']['occ_acc'] == m['boxes+order'][
+        'occ_coverage'] == 100.0
     assert m['boxes+order']['occ_pairs'] >= 10
     assert m['boxes+order+stuff']['PQ'] == 100.0
 
@@ -148,13 +176,16 @@ def test_oracles_on_panoptic_fpn(occluded_set, ground_truth_masks, tmp_path):
 @pytest.mark.parametrize('config', [
     'configs/refine/refine_r18_fpn_shapes.py',
     'configs/banet/banet_r18_fpn_shapes.py',
-    'configs/banet/panoptic-fpn_r18_fpn_oh_shapes.py'])
-def test_oracles_on_every_detector(config, tiny_shapes, ground_truth_masks, tmp_path):
+    'configs/banet/panoptic-fpn_r18_fpn_oh_shapes.py'
+])
+def test_oracles_on_every_detector(config, tiny_shapes, ground_truth_masks,
+                                   tmp_path):
     """REFINE (all-class logits, SOE, UE), BANet and OH-PanopticFPN (colour
     fusion), masks as above: the stuff oracle gives PQ_st 100 without
     detections, and all three oracles the whole panoptic map."""
     ground_truth_masks(tiny_shapes)
-    config = write_tiny_config(tmp_path / 'tiny.py', osp.join(REPO, config), tiny_shapes)
+    config = write_tiny_config(tmp_path / 'tiny.py', osp.join(REPO, config),
+                               tiny_shapes)
     checkpoint = random_checkpoint(config, tmp_path / 'random.pth')
     m = run(config, checkpoint, ['stuff', 'boxes+order+stuff'], tmp_path)
     assert m['stuff']['PQ_st'] == 100.0
@@ -173,12 +204,18 @@ def test_order_oracle_needs_depth_order(tiny_shapes, tmp_path, capsys):
     (root / 'annotations').mkdir(parents=True)
     stripped = root / 'annotations' / 'panoptic_val2017.json'
     stripped.write_text(json.dumps(data))
-    config = write_tiny_config(tmp_path / 'tiny.py', BASELINE_CONFIG, tiny_shapes)
+    config = write_tiny_config(tmp_path / 'tiny.py', BASELINE_CONFIG,
+                               tiny_shapes)
     checkpoint = random_checkpoint(config, tmp_path / 'random.pth')
     options = dict(NO_DETECTIONS)
-    options['test_evaluator'] = [dict(
-        type='CocoPanopticMetric', ann_file=str(stripped), nproc=1,
-        seg_prefix=osp.join(tiny_shapes, 'annotations', 'panoptic_val2017/'))]
+    options['test_evaluator'] = [
+        dict(
+            type='CocoPanopticMetric',
+            ann_file=str(stripped),
+            nproc=1,
+            seg_prefix=osp.join(tiny_shapes, 'annotations',
+                                'panoptic_val2017/'))
+    ]
     options['test_dataloader.dataset.ann_file'] = str(stripped)
     m = run(config, checkpoint, ['order', 'stuff'], tmp_path, options)
     assert m['order'] is None

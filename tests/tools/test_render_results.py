@@ -44,13 +44,19 @@ def make_repo(root):
     """A repository with a config, a grid of one row and table, two result
     files."""
     write(osp.join(root, 'configs', 'a.py'), '')
-    write(osp.join(root, 'results', 'g.py'),
-          "rows = [dict(name='base', config='configs/a.py', seeds=[0, 1])]\n"
-          "tables = [dict(name='main', rows=[('base', 'Baseline')], columns=['PQ'])]\n")
+    write(
+        osp.join(root, 'results', 'g.py'),
+        "rows = [dict(name='base', config='configs/a.py', seeds=[0, 1])]\n"
+        "tables = [dict(name='main', rows=[('base', 'Baseline')], columns=['PQ'])]\n"
+    )
     for seed, pq in ((0, 40.0), (1, 44.0)):
-        write(osp.join(root, 'results', 'g', 'base', f'seed{seed}.json'),
-              json.dumps(dict(seed=seed, machine=dict(kind='CPU'),
-                              metrics={'coco_panoptic/PQ': pq})))
+        write(
+            osp.join(root, 'results', 'g', 'base', f'seed{seed}.json'),
+            json.dumps(
+                dict(
+                    seed=seed,
+                    machine=dict(kind='CPU'),
+                    metrics={'coco_panoptic/PQ': pq})))
 
 
 TABLE = """<!-- results:main -->
@@ -74,7 +80,8 @@ Text after.
 """
 
 
-def test_check_fails_on_a_wrong_table_and_write_fixes_it(tmp_path, monkeypatch, capsys):
+def test_check_fails_on_a_wrong_table_and_write_fixes_it(
+        tmp_path, monkeypatch, capsys):
     root = str(tmp_path)
     make_repo(root)
     readme = osp.join(root, 'configs', 'x', 'README.md')
@@ -90,7 +97,8 @@ def test_check_fails_on_a_wrong_table_and_write_fixes_it(tmp_path, monkeypatch, 
 
 @pytest.mark.parametrize('body, message', [
     ('<!-- results:main -->\nno end\n', r"\['main'\] have no closing marker"),
-    ('<!-- results:other -->\n<!-- /results:other -->\n', "table 'other' is defined in no grid"),
+    ('<!-- results:other -->\n<!-- /results:other -->\n',
+     "table 'other' is defined in no grid"),
 ])
 def test_bad_markers(tmp_path, monkeypatch, body, message):
     root = str(tmp_path)

@@ -37,11 +37,19 @@ def load_tool():
 
 def test_options_round_trip_through_dict_action():
     tool = load_tool()
-    options = {'a.b': 0.5, 'c': [1, 2], 'd': (3, [4, 5]), 'e': 'name_1.pth', 'f': None,
-               'g': True, 'h': 7}
+    options = {
+        'a.b': 0.5,
+        'c': [1, 2],
+        'd': (3, [4, 5]),
+        'e': 'name_1.pth',
+        'f': None,
+        'g': True,
+        'h': 7
+    }
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    parsed = parser.parse_args(['--cfg-options', *tool.option_args(options)]).cfg_options
+    parsed = parser.parse_args(['--cfg-options',
+                                *tool.option_args(options)]).cfg_options
     assert parsed == options
     for bad in ({'x': dict(y=1)}, {'x': 'two words'}):
         with pytest.raises(ValueError, match='cfg_options value'):
@@ -59,7 +67,10 @@ def grid(tmp_path):
 
 
 def cells(tool, grid, work_root):
-    return {c.name: c for c in tool.select_cells(grid, None, None, str(work_root))}
+    return {
+        c.name: c
+        for c in tool.select_cells(grid, None, None, str(work_root))
+    }
 
 
 def fake_checkpoint(cell, name='iter_2.pth'):
@@ -75,17 +86,25 @@ def test_plan_of_each_cell(grid, tmp_path):
     tool = load_tool()
     work = tmp_path / 'work'
     all_cells = cells(tool, grid, work)
-    assert list(all_cells) == ['base/seed0', 'base/seed1', 'fused/seed1', 'tuned/seed0',
-                               'oracle/seed1']
+    assert list(all_cells) == [
+        'base/seed0', 'base/seed1', 'fused/seed1', 'tuned/seed0',
+        'oracle/seed1'
+    ]
     base0, base1, fused, tuned, oracle = all_cells.values()
     assert [c.plan() for c in all_cells.values()] == [
-        'train', 'train', 'needs base/seed1', 'needs base/seed0', 'needs base/seed1']
+        'train', 'train', 'needs base/seed1', 'needs base/seed0',
+        'needs base/seed1'
+    ]
     command = base0.train_command()
-    assert command[1:5] == ['tools/train.py', grid.rows['base']['config'], '--work-dir',
-                            str(work / 'g' / 'base' / 'seed0')]
+    assert command[1:5] == [
+        'tools/train.py', grid.rows['base']['config'], '--work-dir',
+        str(work / 'g' / 'base' / 'seed0')
+    ]
     assert '--resume' not in command
-    assert command[-4:] == ['randomness.seed=0', 'val_cfg=None', 'val_dataloader=None',
-                            'val_evaluator=None']
+    assert command[-4:] == [
+        'randomness.seed=0', 'val_cfg=None', 'val_dataloader=None',
+        'val_evaluator=None'
+    ]
 
     # killed after a checkpoint: resume from it, explicitly
     checkpoint = fake_checkpoint(base0)
@@ -104,14 +123,18 @@ def test_plan_of_each_cell(grid, tmp_path):
     assert fused.plan() == 'test'
     assert fused.last_checkpoint() == checkpoint1
     assert fused.test_command(checkpoint1, 'm.json')[1:] == [
-        'tools/test.py', grid.rows['fused']['config'], checkpoint1, '--metrics-out', 'm.json',
-        '--work-dir', str(work / 'g' / 'fused' / 'seed1' / 'test'),
-        '--cfg-options', 'randomness.seed=1', 'model.test_cfg.panoptic.score_thr=0.3']
+        'tools/test.py', grid.rows['fused']['config'], checkpoint1,
+        '--metrics-out', 'm.json', '--work-dir',
+        str(work / 'g' / 'fused' / 'seed1' / 'test'), '--cfg-options',
+        'randomness.seed=1', 'model.test_cfg.panoptic.score_thr=0.3'
+    ]
     assert fused.train_seconds() is None
     # an oracle row: the oracle tool on the same checkpoint
     assert oracle.test_command(checkpoint1, 'm.json')[1:9] == [
-        'tools/analysis_tools/oracle.py', grid.rows['oracle']['config'], checkpoint1,
-        '--oracles', 'boxes+order', '--out', 'm.json', '--work-dir']
+        'tools/analysis_tools/oracle.py', grid.rows['oracle']['config'],
+        checkpoint1, '--oracles', 'boxes+order', '--out', 'm.json',
+        '--work-dir'
+    ]
 
     # a result file: done, unless evaluated again
     tool.write_result(fused.result_file, dict(seed=1))
@@ -119,7 +142,8 @@ def test_plan_of_each_cell(grid, tmp_path):
     assert fused.plan(retest=True) == 'test'
     with pytest.raises(ValueError, match=r"--rows \['nope'\]"):
         tool.select_cells(grid, ['nope'], None, str(work))
-    assert [c.name for c in tool.select_cells(grid, ['base'], [1], str(work))] == ['base/seed1']
+    assert [c.name for c in tool.select_cells(grid, ['base'], [1], str(work))
+            ] == ['base/seed1']
 
 
 def test_train_seconds_count_a_killed_run_up_to_its_checkpoint(grid, tmp_path):
@@ -130,10 +154,14 @@ def test_train_seconds_count_a_killed_run_up_to_its_checkpoint(grid, tmp_path):
     os.utime(checkpoint, (now - 60, now - 60))
     # a finished run of 100 s, a killed one whose checkpoint came after 40 s
     # (the 40 s after it were lost), then the run that finished in 30 s
-    cell.save_state(dict(finished=True, segments=[
-        dict(start=now - 300, end=now - 200, returncode=1),
-        dict(start=now - 100, end=None, returncode=None),
-        dict(start=now - 30, end=now, returncode=0)]))
+    cell.save_state(
+        dict(
+            finished=True,
+            segments=[
+                dict(start=now - 300, end=now - 200, returncode=1),
+                dict(start=now - 100, end=None, returncode=None),
+                dict(start=now - 30, end=now, returncode=0)
+            ]))
     assert cell.train_seconds() == pytest.approx(170, abs=0.2)
 
 
@@ -161,17 +189,23 @@ rows = [
     assert type(base['metrics']['occlusion/occ_pairs_total']) is int
     assert base['test_step_seconds'] > 0
     assert set(base['metrics']) >= {
-        'coco_panoptic/PQ', 'coco_panoptic/PQ_th', 'coco_panoptic/PQ_st', 'coco_panoptic/SQ',
-        'coco_panoptic/RQ_th', 'occlusion/occ_acc', 'occlusion/occ_pairs',
-        'occlusion/occ_pairs_total', 'occlusion/occ_coverage'}
+        'coco_panoptic/PQ', 'coco_panoptic/PQ_th', 'coco_panoptic/PQ_st',
+        'coco_panoptic/SQ', 'coco_panoptic/RQ_th', 'occlusion/occ_acc',
+        'occlusion/occ_pairs', 'occlusion/occ_pairs_total',
+        'occlusion/occ_coverage'
+    }
     assert base['seed'] == 0 and base['config'] == config
     assert len(base['git']['commit']) == 40
     assert base['git']['train_commits'] == fused['git']['train_commits'] == [
-        base['git']['commit']]
+        base['git']['commit']
+    ]
     assert base['machine']['cores'] == os.cpu_count()
     assert base['train_seconds'] > 0 and base['test_seconds'] > 0
     assert base['checkpoint'].endswith('iter_2.pth')
-    assert fused['checkpoint'] == base['checkpoint'] and fused['train_seconds'] is None
-    assert fused['cfg_options'] == {'model.test_cfg.panoptic.stuff_area_limit': 0}
+    assert fused['checkpoint'] == base['checkpoint'] and fused[
+        'train_seconds'] is None
+    assert fused['cfg_options'] == {
+        'model.test_cfg.panoptic.stuff_area_limit': 0
+    }
     out = run_cmd([sys.executable, SCRIPT, str(path), '--work-root', work])
     assert '[run_grid] base/seed0: done' in out and '[run_grid] fused/seed0: done' in out

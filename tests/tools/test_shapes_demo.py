@@ -14,7 +14,10 @@ MAIN_CONFIG = osp.join(REPO, 'configs', 'refine', 'refine_r18_fpn_shapes.py')
 
 def test_shapes_demo(tiny_config, run_cmd, tmp_path):
     work_dir = str(tmp_path / 'demo')
-    out = run_cmd([sys.executable, 'tools/shapes_demo.py', tiny_config(2, base=MAIN_CONFIG), '--work-dir', work_dir])
+    out = run_cmd([
+        sys.executable, 'tools/shapes_demo.py',
+        tiny_config(2, base=MAIN_CONFIG), '--work-dir', work_dir
+    ])
     assert 'PQ on the shapes val split' in out
     for row in ('all', 'th', 'st'):
         assert any(line.split()[:1] == [row] and len(line.split()) == 4

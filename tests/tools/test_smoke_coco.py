@@ -18,12 +18,12 @@ CONFIGS = ('configs/refine/refine_r50_fpn_gn-all_2x_coco.py',
 
 @pytest.mark.slow
 def test_smoke_coco(tmp_path, run_cmd):
-    run_cmd([sys.executable, SCRIPT, *CONFIGS, '--work-dir', str(tmp_path)],
+    run_cmd([sys.executable, SCRIPT, *CONFIGS, '--work-dir',
+             str(tmp_path)],
             timeout=1800)
     with open(tmp_path / 'smoke_coco.json') as f:
         results = json.load(f)
-    assert list(results) == [
-        osp.splitext(osp.basename(c))[0] for c in CONFIGS]
+    assert list(results) == [osp.splitext(osp.basename(c))[0] for c in CONFIGS]
     annotations = tmp_path / 'data' / 'annotations'
     with open(annotations / 'panoptic_val2017.json') as f:
         categories = json.load(f)['categories']

@@ -19,26 +19,46 @@ def mmengine_like_checkpoint(path):
         hub.update_scalar('train/loss', np.float32(0.5 / (i + 1)))
         hub.update_scalar('train/lr', 0.02)
     hub.update_info('iter', 3)
-    torch.save({
-        'meta': {'epoch': 0, 'iter': 3, 'seed': np.int64(5), 'dataset_meta': {'classes': ('a', 'b')}},
-        'state_dict': {'w': torch.ones(2)},
-        'message_hub': hub.state_dict(),
-        'optimizer': {'state': {}, 'param_groups': [{'lr': 0.02, 'params': [0]}]},
-    }, path)
+    torch.save(
+        {
+            'meta': {
+                'epoch': 0,
+                'iter': 3,
+                'seed': np.int64(5),
+                'dataset_meta': {
+                    'classes': ('a', 'b')
+                }
+            },
+            'state_dict': {
+                'w': torch.ones(2)
+            },
+            'message_hub': hub.state_dict(),
+            'optimizer': {
+                'state': {},
+                'param_groups': [{
+                    'lr': 0.02,
+                    'params': [0]
+                }]
+            },
+        }, path)
 
 
 class Payload:
+
     def __reduce__(self):
-        return os.system, ('echo pwned',)
+        return os.system, ('echo pwned', )
 
 
 def load_in_fresh_interpreter(path, imports):
     """torch.load (weights_only=True, torch's default) in a new process, as
     a resumed run or test.py does: nothing else has been imported or built."""
-    code = (f'{imports}; import torch; ckpt = torch.load({str(path)!r}); '
-            "print(ckpt['message_hub']['log_scalars']['train/loss'].current(), "
-            "ckpt['meta']['seed'])")
-    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    code = (
+        f'{imports}; import torch; ckpt = torch.load({str(path)!r}); '
+        "print(ckpt['message_hub']['log_scalars']['train/loss'].current(), "
+        "ckpt['meta']['seed'])")
+    return subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True)
 
 
 def test_mmengine_checkpoint_loads(tmp_path):
@@ -63,7 +83,8 @@ def test_without_the_allow_list_it_is_refused(tmp_path):
 def test_arbitrary_pickle_still_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': Payload()}, path)
-    with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
+    with pytest.raises(
+            pickle.UnpicklingError, match='Weights only load failed'):
         torch.load(path)
 
 
@@ -77,7 +98,9 @@ class AttributeGrab:
 def test_getattr_beyond_history_buffer_refused(tmp_path):
     path = tmp_path / 'grab.pth'
     torch.save({'meta': AttributeGrab()}, path)
-    with pytest.raises(pickle.UnpicklingError, match='only statistics methods of HistoryBuffer'):
+    with pytest.raises(
+            pickle.UnpicklingError,
+            match='only statistics methods of HistoryBuffer'):
         torch.load(path)
 
 
@@ -86,24 +109,36 @@ def test_empty_arrays_load(tmp_path):
     `Unsupported global: GLOBAL builtins.bytes`."""
     from mmengine.logging import HistoryBuffer
     path = tmp_path / 'empty.pth'
-    torch.save({'message_hub': {'log_scalars': {'train/loss': HistoryBuffer()}},
-                'meta': {'empty': np.zeros((0, 3), np.float32), 'ids': np.array([], np.int64)}},
-               path)
+    torch.save(
+        {
+            'message_hub': {
+                'log_scalars': {
+                    'train/loss': HistoryBuffer()
+                }
+            },
+            'meta': {
+                'empty': np.zeros((0, 3), np.float32),
+                'ids': np.array([], np.int64)
+            }
+        }, path)
     ckpt = torch.load(path)
     assert len(ckpt['message_hub']['log_scalars']['train/loss'].data[0]) == 0
-    assert ckpt['meta']['empty'].shape == (0, 3) and ckpt['meta']['empty'].dtype == np.float32
-    assert ckpt['meta']['ids'].shape == (0,) and ckpt['meta']['ids'].dtype == np.int64
+    assert ckpt['meta']['empty'].shape == (
+        0, 3) and ckpt['meta']['empty'].dtype == np.float32
+    assert ckpt['meta']['ids'].shape == (
+        0, ) and ckpt['meta']['ids'].dtype == np.int64
 
 
 class BytesBomb:
     """bytes(n) would allocate n bytes: only bytes() is allowed."""
 
     def __reduce__(self):
-        return bytes, (10,)
+        return bytes, (10, )
 
 
 def test_bytes_with_arguments_refused(tmp_path):
     path = tmp_path / 'bomb.pth'
     torch.save({'meta': BytesBomb()}, path)
-    with pytest.raises(pickle.UnpicklingError, match=r'only bytes\(\) is allowed'):
+    with pytest.raises(
+            pickle.UnpicklingError, match=r'only bytes\(\) is allowed'):
         torch.load(path)

@@ -34,9 +34,16 @@ def write(path, text):
 
 
 def result(seed, pq, pq_th, acc, pairs, train_seconds, machine=MACHINE):
-    return dict(seed=seed, machine=machine, train_seconds=train_seconds,
-                metrics={'coco_panoptic/PQ': pq, 'coco_panoptic/PQ_th': pq_th,
-                         'occlusion/occ_acc': acc, 'occlusion/occ_pairs': pairs})
+    return dict(
+        seed=seed,
+        machine=machine,
+        train_seconds=train_seconds,
+        metrics={
+            'coco_panoptic/PQ': pq,
+            'coco_panoptic/PQ_th': pq_th,
+            'occlusion/occ_acc': acc,
+            'occlusion/occ_pairs': pairs
+        })
 
 
 def make_repo(root, grid=GRID, results=()):
@@ -46,7 +53,9 @@ def make_repo(root, grid=GRID, results=()):
         write(osp.join(root, 'configs', f'{name}.py'), '')
     write(osp.join(root, 'results', 'g.py'), grid)
     for row, res in results:
-        write(osp.join(root, 'results', 'g', row, f"seed{res['seed']}.json"), json.dumps(res))
+        write(
+            osp.join(root, 'results', 'g', row, f"seed{res['seed']}.json"),
+            json.dumps(res))
     return osp.join(root, 'results', 'g.py')
 
 
@@ -63,24 +72,30 @@ def test_render_table_from_fixture_files(tmp_path):
         '| :-- | --: | --: | --: | --: | --: | --: |',
         '| Baseline | 42.0 ± 2.0 | 32.0 ± 2.6 | 70.0 ± 10.0 | 110 ± 10 | 11.0 ± 1.0 | 3 |',
         '| + OH | 41.0 | 32.5 | 75.5 | 101 | - | 1 |',
-        '| B | - | - | - | - | - | 0 |',
-        '',
+        '| B | - | - | - | - | - | 0 |', '',
         'Mean ± standard deviation over the seeds (n) of `results/g/`; machine: '
-        'Test CPU, 2 cores, no GPU. Rendered by `tools/analysis_tools/render_results.py`.'])
+        'Test CPU, 2 cores, no GPU. Rendered by `tools/analysis_tools/render_results.py`.'
+    ])
 
 
 def test_cells_come_after_the_rows_they_use(tmp_path):
     grid = ResultGrid(make_repo(str(tmp_path)))
     assert grid.rows['b']['init_from'] == 'base'
-    assert [(row['name'], seed) for row, seed in grid.cells()] == [
-        ('base', 0), ('base', 1), ('base', 2), ('oh', 0), ('oh', 1), ('b', 0)]
-    assert grid.result_file('oh', 1) == osp.join(str(tmp_path), 'results', 'g', 'oh',
-                                                 'seed1.json')
+    assert [(row['name'], seed) for row, seed in grid.cells()] == [('base', 0),
+                                                                   ('base', 1),
+                                                                   ('base', 2),
+                                                                   ('oh', 0),
+                                                                   ('oh', 1),
+                                                                   ('b', 0)]
+    assert grid.result_file('oh', 1) == osp.join(
+        str(tmp_path), 'results', 'g', 'oh', 'seed1.json')
 
 
 def test_mixed_machines_in_one_table(tmp_path):
-    other = result(1, 40.0, 30.0, 60.0, 100, 600, dict(kind='Other CPU, 16 cores, H200'))
-    grid = ResultGrid(make_repo(str(tmp_path), results=FIXTURE[:1] + [('base', other)]))
+    other = result(1, 40.0, 30.0, 60.0, 100, 600,
+                   dict(kind='Other CPU, 16 cores, H200'))
+    grid = ResultGrid(
+        make_repo(str(tmp_path), results=FIXTURE[:1] + [('base', other)]))
     with pytest.raises(ValueError, match='mixes cells of machines'):
         grid.render_table('main')
 
@@ -94,15 +109,20 @@ def test_ambiguous_column(tmp_path):
 
 
 @pytest.mark.parametrize('rows, message', [
-    ("[dict(config='configs/missing.py')]", "'configs/missing.py' is not a file"),
-    ("[dict(config='configs/a.py'), dict(config='configs/a.py')]", "'a' is used twice"),
-    ("[dict(config='configs/a.py', checkpoint_of='x')]", "checkpoint_of='x' is not"),
+    ("[dict(config='configs/missing.py')]",
+     "'configs/missing.py' is not a file"),
+    ("[dict(config='configs/a.py'), dict(config='configs/a.py')]",
+     "'a' is used twice"),
+    ("[dict(config='configs/a.py', checkpoint_of='x')]",
+     "checkpoint_of='x' is not"),
     ("[dict(config='configs/a.py', seeds=[0]),"
-     " dict(config='configs/b.py', seeds=[1], checkpoint_of='a')]", r'seeds \[1\] are not'),
+     " dict(config='configs/b.py', seeds=[1], checkpoint_of='a')]",
+     r'seeds \[1\] are not'),
     ("[dict(config='configs/a.py', init_from='b'), dict(config='configs/b.py', init_from='a')]",
      'in a cycle: a -> b -> a'),
     ("[dict(config='configs/a.py', seed=[1])]", r"unknown keys \['seed'\]"),
-    ("[dict(config='configs/a.py', oracle='boxes')]", 'it needs checkpoint_of'),
+    ("[dict(config='configs/a.py', oracle='boxes')]",
+     'it needs checkpoint_of'),
 ])
 def test_bad_grid_files(tmp_path, rows, message):
     path = make_repo(str(tmp_path), grid=f'rows = {rows}\n')

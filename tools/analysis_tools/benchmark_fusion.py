@@ -100,10 +100,11 @@ def synthetic_detections(num, height, width, generator):
 def synthetic_logits(channels, regions, height, width, generator):
     """(channels, H, W) logits: Voronoi regions of random classes + noise."""
     low_h, low_w = math.ceil(height / 4), math.ceil(width / 4)
-    seeds = torch.rand(regions, 2, generator=generator) * torch.tensor(
-        [low_h, low_w])
+    seeds = torch.rand(
+        regions, 2, generator=generator) * torch.tensor([low_h, low_w])
     ys, xs = torch.meshgrid(
-        torch.arange(low_h).float(), torch.arange(low_w).float(),
+        torch.arange(low_h).float(),
+        torch.arange(low_w).float(),
         indexing='ij')
     nearest = ((ys[..., None] - seeds[:, 0])**2 +
                (xs[..., None] - seeds[:, 1])**2).argmin(dim=-1)
@@ -113,7 +114,9 @@ def synthetic_logits(channels, regions, height, width, generator):
     logits += margin[nearest] * F.one_hot(region_class[nearest],
                                           channels).permute(2, 0, 1)
     return F.interpolate(
-        logits[None], size=(height, width), mode='bilinear',
+        logits[None],
+        size=(height, width),
+        mode='bilinear',
         align_corners=False)[0]
 
 
@@ -124,11 +127,13 @@ def predict_time(config, height, width, score_thr, repeat, generator):
     if score_thr is not None:
         cfg.model.test_cfg.rcnn.score_thr = score_thr
     model = MODELS.build(cfg.model).eval()
-    image = torch.randint(0, 256, (3, height, width), dtype=torch.uint8,
-                          generator=generator)
-    sample = DetDataSample(metainfo=dict(
-        img_shape=(height, width), ori_shape=(height, width),
-        scale_factor=(1., 1.)))
+    image = torch.randint(
+        0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(height, width),
+            ori_shape=(height, width),
+            scale_factor=(1., 1.)))
     num_dets = []
     fuse = model.panoptic_fusion_head.predict
 
@@ -150,25 +155,36 @@ def fusion_heads():
     """(name, head, extra predict kwargs) of the heads to time."""
 
     def refine(**kwargs):
-        return MODELS.build(dict(
-            type='REFINEFusionHead', num_things_classes=NUM_THINGS,
-            num_stuff_classes=NUM_STUFF, test_cfg=PANOPTIC_CFG, **kwargs))
+        return MODELS.build(
+            dict(
+                type='REFINEFusionHead',
+                num_things_classes=NUM_THINGS,
+                num_stuff_classes=NUM_STUFF,
+                test_cfg=PANOPTIC_CFG,
+                **kwargs))
 
     ue = dict(thr=0.5, dilation=50)
     heads = [
-        ('mmdet HeuristicFusionHead', MODELS.build(dict(
-            type='HeuristicFusionHead', num_things_classes=NUM_THINGS,
-            num_stuff_classes=NUM_STUFF, test_cfg=PANOPTIC_CFG))),
+        ('mmdet HeuristicFusionHead',
+         MODELS.build(
+             dict(
+                 type='HeuristicFusionHead',
+                 num_things_classes=NUM_THINGS,
+                 num_stuff_classes=NUM_STUFF,
+                 test_cfg=PANOPTIC_CFG))),
         ('REFINEFusionHead score', refine(occlusion='score')),
         ('REFINEFusionHead soe', refine(occlusion='soe')),
-        ('REFINEFusionHead soe+UE', refine(occlusion='soe',
-                                           unknown_erasing=ue)),
+        ('REFINEFusionHead soe+UE',
+         refine(occlusion='soe', unknown_erasing=ue)),
     ]
     if 'OcclusionHandlingFusionHead' in MODELS.module_dict:
-        heads.append(('BANet OcclusionHandlingFusionHead', MODELS.build(dict(
-            type='OcclusionHandlingFusionHead',
-            num_things_classes=NUM_THINGS, num_stuff_classes=NUM_STUFF,
-            test_cfg=dict(PANOPTIC_CFG)))))
+        heads.append(('BANet OcclusionHandlingFusionHead',
+                      MODELS.build(
+                          dict(
+                              type='OcclusionHandlingFusionHead',
+                              num_things_classes=NUM_THINGS,
+                              num_stuff_classes=NUM_STUFF,
+                              test_cfg=dict(PANOPTIC_CFG)))))
     return heads
 
 
@@ -184,15 +200,15 @@ def main():
     dets = synthetic_detections(args.num_dets, height, width, generator)
     image = torch.rand(3, height, width, generator=generator) * 255
     logits = {
-        channels: synthetic_logits(channels, args.regions, height, width,
-                                   generator)
+        channels:
+        synthetic_logits(channels, args.regions, height, width, generator)
         for channels in (NUM_STUFF + 1, NUM_THINGS + NUM_STUFF)
     }
     for channels, seg in logits.items():
         labels = seg.argmax(0).numpy().astype(np.int32)
         comps = sum(
-            cv2.connectedComponents((labels == c).view(np.uint8),
-                                    connectivity=8)[0] - 1
+            cv2.connectedComponents(
+                (labels == c).view(np.uint8), connectivity=8)[0] - 1
             for c in np.unique(labels))
         print(f'synthetic semantic map, {channels} channels: {comps} '
               'connected components')
@@ -202,8 +218,9 @@ def main():
         for name, head in fusion_heads():
             params = inspect.signature(head.predict).parameters
             kwargs = dict(batch_imgs=[image]) if 'batch_imgs' in params else {}
-            layouts = ((NUM_STUFF + 1, NUM_THINGS + NUM_STUFF)
-                       if 'UE' in name else (NUM_STUFF + 1, ))
+            layouts = ((NUM_STUFF + 1,
+                        NUM_THINGS + NUM_STUFF) if 'UE' in name else
+                       (NUM_STUFF + 1, ))
             for channels in layouts:
                 ms = best_time(
                     lambda: head.predict([dets], [logits[channels]], **kwargs),
@@ -212,8 +229,10 @@ def main():
         for channels in (NUM_STUFF + 1, NUM_THINGS + NUM_STUFF):
             ms = best_time(
                 lambda: unknown_erasing(
-                    *max_softmax_confidence(logits[channels]), thr=0.5,
-                    dilation=50, classes=range(NUM_STUFF)), args.repeat)
+                    *max_softmax_confidence(logits[channels]),
+                    thr=0.5,
+                    dilation=50,
+                    classes=range(NUM_STUFF)), args.repeat)
             rows.append(('unknown erasing alone', channels, ms))
     if 'OcclusionHandlingFusionHead' not in MODELS.module_dict:
         print('BANet OcclusionHandlingFusionHead: not available, skipped')

@@ -101,13 +101,20 @@ def parse_args(argv=None):
     return args
 
 
-def make_inputs(num_objects, object_size, output_size, channels, roi_size,
-                device, generator, dtype=torch.float32):
+def make_inputs(num_objects,
+                object_size,
+                output_size,
+                channels,
+                roi_size,
+                device,
+                generator,
+                dtype=torch.float32):
     corner = torch.rand(
-        num_objects, 2, generator=generator) * (output_size - object_size)
-    rois = torch.cat([
-        torch.zeros(num_objects, 1), corner, corner + object_size
-    ], dim=1).to(device, dtype)
+        num_objects, 2, generator=generator) * (
+            output_size - object_size)
+    rois = torch.cat(
+        [torch.zeros(num_objects, 1), corner, corner + object_size],
+        dim=1).to(device, dtype)
     roi_feats = torch.randn(
         num_objects, channels, roi_size, roi_size,
         generator=generator).to(device, dtype)
@@ -120,8 +127,8 @@ def extension_inlay(roi_feats, rois, out_size):
 
 def extension_kernels(roi_feats, rois, out_size):
     """The compiled forward alone: no argument checks, no autograd."""
-    output = roi_feats.new_empty((out_size[0], roi_feats.size(1),
-                                  *out_size[1:]))
+    output = roi_feats.new_empty(
+        (out_size[0], roi_feats.size(1), *out_size[1:]))
     ext_module.roi_inlay_forward(
         roi_feats, rois, output, spatial_scale=1.0, aligned=True)
     return output
@@ -186,10 +193,10 @@ def inside_mask(rois, out_size):
     """Pixels inside any box (RoIInlay's convention, aligned=True, scale 1)."""
     mask = torch.zeros(out_size, dtype=torch.bool, device=rois.device)
     for batch_idx, x1, y1, x2, y2 in rois.tolist():
-        rows = slice(max(0, int(-(-(y1 - 0.5) // 1))),
-                     max(0, int(-(-(y2 - 0.5) // 1))))
-        cols = slice(max(0, int(-(-(x1 - 0.5) // 1))),
-                     max(0, int(-(-(x2 - 0.5) // 1))))
+        rows = slice(
+            max(0, int(-(-(y1 - 0.5) // 1))), max(0, int(-(-(y2 - 0.5) // 1))))
+        cols = slice(
+            max(0, int(-(-(x1 - 0.5) // 1))), max(0, int(-(-(x2 - 0.5) // 1))))
         mask[int(batch_idx), rows, cols] = True
     return mask
 
@@ -197,8 +204,7 @@ def inside_mask(rois, out_size):
 def hole_fractions(rois, out_size, roi_size):
     """Fraction of the pixels inside the boxes that RoIInlay and RoIUpsample
     leave at 0."""
-    ones = torch.ones(
-        rois.size(0), 1, roi_size, roi_size, device=rois.device)
+    ones = torch.ones(rois.size(0), 1, roi_size, roi_size, device=rois.device)
     inside = inside_mask(rois, out_size)
     with torch.no_grad():
         holes = [(op(ones, rois, out_size)[:, 0] == 0) & inside
@@ -220,14 +226,19 @@ def max_errors(device, setting, args, generator):
     from the CPU extension's and the reference's, at one setting."""
     num_objects, object_size, output_size = map(int, setting.split('/'))
     feats, rois = make_inputs(num_objects, object_size, output_size,
-                              CHECK_CHANNELS, args.roi_size, 'cpu',
-                              generator, torch.float64)
+                              CHECK_CHANNELS, args.roi_size, 'cpu', generator,
+                              torch.float64)
     out_size = (1, output_size, output_size)
-    grad = torch.randn(1, CHECK_CHANNELS, output_size, output_size,
-                       generator=generator, dtype=torch.float64)
+    grad = torch.randn(
+        1,
+        CHECK_CHANNELS,
+        output_size,
+        output_size,
+        generator=generator,
+        dtype=torch.float64)
     results = []
-    for run_device, op in ((device, extension_inlay),
-                           ('cpu', extension_inlay), ('cpu', reference_inlay)):
+    for run_device, op in ((device, extension_inlay), ('cpu', extension_inlay),
+                           ('cpu', reference_inlay)):
         x = feats.to(run_device, copy=True).requires_grad_()
         out = op(x, rois.to(run_device), out_size)
         out.backward(grad.to(run_device))
@@ -249,8 +260,9 @@ def check_device(device, args):
     failed = []
     for setting in args.settings:
         errors = max_errors(device, setting, args, generator)
-        print(f'| {setting} | ' + ' | '.join(f'{e:.1e}' for e in errors) +
-              ' |', flush=True)
+        print(
+            f'| {setting} | ' + ' | '.join(f'{e:.1e}' for e in errors) + ' |',
+            flush=True)
         if max(errors) > CHECK_TOLERANCE:
             failed.append(setting)
     if failed:
@@ -264,13 +276,12 @@ def benchmark_device(device, args):
     # lazy initialisations are not part of the timings.
     feats, rois = make_inputs(4, 8, 32, 8, args.roi_size, device, generator)
     for op in (extension_inlay, reference_inlay, upsample):
-        op(feats.detach().requires_grad_(), rois,
-           (1, 32, 32)).sum().backward()
+        op(feats.detach().requires_grad_(), rois, (1, 32, 32)).sum().backward()
 
     thp = os.environ.get('THP_MEM_ALLOC_ENABLE', '0')
-    print(f'\n## {device}: ' + (
-        torch.cuda.get_device_name(0) if device == 'cuda' else
-        f'{torch.get_num_threads()} threads, THP_MEM_ALLOC_ENABLE={thp}'))
+    print(f'\n## {device}: ' +
+          (torch.cuda.get_device_name(0) if device == 'cuda' else
+           f'{torch.get_num_threads()} threads, THP_MEM_ALLOC_ENABLE={thp}'))
     copy = None
     if device == 'cuda':
         copy = copy_bandwidth(device, args.copy_bytes, args)
@@ -281,9 +292,10 @@ def benchmark_device(device, args):
           f'features, float32, best of {args.repeat}, times in ms. "zeros" is '
           'torch.zeros of the output: allocating and clearing it, which every '
           'operator pays in its forward.\n')
-    times_header = ('| objects/size/output | zeros | ext fwd | ext bwd | '
-                    'ext fwd+bwd | ref fwd | ref bwd | ref fwd+bwd | '
-                    'RoIUpsample fwd | RoIUpsample bwd | RoIUpsample fwd+bwd |')
+    times_header = (
+        '| objects/size/output | zeros | ext fwd | ext bwd | '
+        'ext fwd+bwd | ref fwd | ref bwd | ref fwd+bwd | '
+        'RoIUpsample fwd | RoIUpsample bwd | RoIUpsample fwd+bwd |')
     ratios_header = ('| objects/size/output | ref/ext fwd | ref/ext bwd | '
                      'ref/ext fwd+bwd | RoIUpsample/ext fwd | RoIUpsample/ext '
                      'bwd | RoIUpsample/ext fwd+bwd | ext bwd/fwd | holes '
@@ -300,9 +312,9 @@ def benchmark_device(device, args):
                                       generator)
         out_size = (1, output_size, output_size)
         zeros = best_time(
-            lambda: torch.zeros(1, args.channels, output_size, output_size,
-                                device=device), device, args.repeat,
-            args.warmup)
+            lambda: torch.zeros(
+                1, args.channels, output_size, output_size, device=device),
+            device, args.repeat, args.warmup)
         ext, ref, ups = (
             time_op(op, roi_feats, rois, out_size, device, args)
             for op in (extension_inlay, reference_inlay, upsample))
@@ -310,15 +322,15 @@ def benchmark_device(device, args):
                                                      args.roi_size)
         times_row = f'| {setting} | {zeros * 1e3:.3f} | ' + ' | '.join(
             f'{t * 1e3:.3f}' for t in (*ext, *ref, *ups)) + ' |'
-        row = (f'| {setting} | ' +
-               ' | '.join(f'{r / e:.1f}' for r, e in zip(ref, ext)) + ' | ' +
-               ' | '.join(f'{u / e:.2f}' for u, e in zip(ups, ext)) +
+        row = (f'| {setting} | ' + ' | '.join(f'{r / e:.1f}'
+                                              for r, e in zip(ref, ext)) +
+               ' | ' + ' | '.join(f'{u / e:.2f}' for u, e in zip(ups, ext)) +
                f' | {ext[1] / ext[0]:.2f} | {holes_upsample:.1%} | '
                f'{holes_inlay:.1%} |')
         if device == 'cuda':
             kernels = best_time(
-                lambda: extension_kernels(roi_feats, rois, out_size),
-                device, args.repeat, args.warmup)
+                lambda: extension_kernels(roi_feats, rois, out_size), device,
+                args.repeat, args.warmup)
             times_row += f' {kernels * 1e3:.3f} |'
             traffic = (roi_feats.numel() + args.channels * output_size**2) * 4
             row += (f' {traffic / ext[0] / copy:.0%} | '
@@ -326,8 +338,8 @@ def benchmark_device(device, args):
         times_rows.append(times_row)
         ratio_rows.append(row)
         print(times_row, flush=True)  # progress
-    for header, rows in ((times_header, times_rows),
-                         (ratios_header, ratio_rows)):
+    for header, rows in ((times_header, times_rows), (ratios_header,
+                                                      ratio_rows)):
         print('\n' + header)
         print('|' + '---|' * (header.count('|') - 1))
         print('\n'.join(rows))

@@ -78,42 +78,73 @@ def parse_spec(spec: str) -> ModelSpec:
     ``mmdet::...``, the checkpoint a path or a URL."""
     match = SPEC.match(spec)
     if match is None:
-        raise ValueError(f'model {spec!r}: expected CONFIG.py or CONFIG.py:CHECKPOINT')
+        raise ValueError(
+            f'model {spec!r}: expected CONFIG.py or CONFIG.py:CHECKPOINT')
     config, checkpoint = match['config'], match['checkpoint']
     if '::' not in config and not osp.isfile(config):
         raise ValueError(f'model {spec!r}: config {config!r} is not a file')
-    if checkpoint is not None and '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise ValueError(f'model {spec!r}: checkpoint {checkpoint!r} is not a file')
+    if checkpoint is not None and '://' not in checkpoint and not osp.isfile(
+            checkpoint):
+        raise ValueError(
+            f'model {spec!r}: checkpoint {checkpoint!r} is not a file')
     return ModelSpec(config, checkpoint)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('models', nargs='+', metavar='CONFIG[:CHECKPOINT]',
-                        help='the first is the reference of the ratios')
-    parser.add_argument('--num-images', type=int, default=50,
-                        help='timed inference images per model')
-    parser.add_argument('--warmup', type=int, default=5,
-                        help='untimed inference images per model first')
-    parser.add_argument('--train', action='store_true', help='also measure training')
-    parser.add_argument('--train-iters', type=int, default=20,
-                        help='timed training steps per model')
-    parser.add_argument('--train-warmup', type=int, default=3,
-                        help='untimed training steps per model first')
-    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
-                        help='the models\' device (default: mmengine\'s '
-                        'choice, CUDA when available)')
-    parser.add_argument('--work-dir', default='work_dirs/benchmark_speed',
-                        help='the runners\' work dirs and the results file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of every config, in xxx=yyy format')
+    parser.add_argument(
+        'models',
+        nargs='+',
+        metavar='CONFIG[:CHECKPOINT]',
+        help='the first is the reference of the ratios')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        default=50,
+        help='timed inference images per model')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=5,
+        help='untimed inference images per model first')
+    parser.add_argument(
+        '--train', action='store_true', help='also measure training')
+    parser.add_argument(
+        '--train-iters',
+        type=int,
+        default=20,
+        help='timed training steps per model')
+    parser.add_argument(
+        '--train-warmup',
+        type=int,
+        default=3,
+        help='untimed training steps per model first')
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        default=None,
+        help='the models\' device (default: mmengine\'s '
+        'choice, CUDA when available)')
+    parser.add_argument(
+        '--work-dir',
+        default='work_dirs/benchmark_speed',
+        help='the runners\' work dirs and the results file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of every config, in xxx=yyy format')
     args = parser.parse_args(argv)
     for name in ('num_images', 'train_iters'):
         if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 1')
+            parser.error(
+                f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 1'
+            )
     for name in ('warmup', 'train_warmup'):
         if getattr(args, name) < 0:
-            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 0')
+            parser.error(
+                f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 0'
+            )
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: torch.cuda.is_available() is False')
     try:
@@ -173,8 +204,10 @@ def resident_bytes(model: torch.nn.Module, optimizer=None) -> int:
     state tensors."""
     tensors = list(model.parameters()) + list(model.buffers())
     if optimizer is not None:
-        tensors += [v for state in optimizer.state.values()
-                    for v in state.values() if isinstance(v, torch.Tensor)]
+        tensors += [
+            v for state in optimizer.state.values() for v in state.values()
+            if isinstance(v, torch.Tensor)
+        ]
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
@@ -198,27 +231,31 @@ def round_robin(steps: List, batches: List[Iterator[dict]], warmup: int,
 
 def main(argv=None):
     args = parse_args(argv)
-    runners = [build_runner(k, spec, args) for k, spec in enumerate(args.models)]
+    runners = [
+        build_runner(k, spec, args) for k, spec in enumerate(args.models)
+    ]
     models = [runner.model for runner in runners]
     if args.device is not None:
         for model in models:
             model.to(args.device)
     devices = [next(model.parameters()).device for model in models]
-    results = [dict(config=spec.config, checkpoint=spec.checkpoint) for spec in args.models]
+    results = [
+        dict(config=spec.config, checkpoint=spec.checkpoint)
+        for spec in args.models
+    ]
 
     for model in models:
         model.eval()
     with torch.no_grad():
         seconds, images, step_bytes = round_robin(
             [model.test_step for model in models],
-            [endless(runner.test_dataloader) for runner in runners],
-            args.warmup, args.num_images, devices)
+            [endless(runner.test_dataloader)
+             for runner in runners], args.warmup, args.num_images, devices)
     for res, model, s, n, extra in zip(results, models, seconds, images,
                                        step_bytes):
         res.update(infer_img_per_s=n / s, infer_images=n)
         if devices[0].type == 'cuda':
-            res.update(
-                infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
+            res.update(infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
 
     if args.train:
         steps, optimizers = [], []
@@ -226,25 +263,34 @@ def main(argv=None):
             optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
             optimizers.append(optim_wrapper.optimizer)
             model.train()
-            steps.append(lambda batch, m=model, o=optim_wrapper: m.train_step(batch, o))
+            steps.append(
+                lambda batch, m=model, o=optim_wrapper: m.train_step(batch, o))
         seconds, images, step_bytes = round_robin(
             steps, [endless(runner.train_dataloader) for runner in runners],
             args.train_warmup, args.train_iters, devices)
-        for res, model, optimizer, s, n, extra in zip(
-                results, models, optimizers, seconds, images, step_bytes):
+        for res, model, optimizer, s, n, extra in zip(results, models,
+                                                      optimizers, seconds,
+                                                      images, step_bytes):
             res.update(train_img_per_s=n / s, train_images=n)
             if devices[0].type == 'cuda':
-                res.update(train_peak_mib=(resident_bytes(model, optimizer) +
-                                           extra) / 2**20)
+                res.update(
+                    train_peak_mib=(resident_bytes(model, optimizer) + extra) /
+                    2**20)
 
     print_table(results, args)
     os.makedirs(args.work_dir, exist_ok=True)
     out = osp.join(args.work_dir, 'benchmark_speed.json')
     with open(out, 'w') as f:
-        json.dump(dict(num_images=args.num_images, warmup=args.warmup,
-                       train_iters=args.train_iters if args.train else 0,
-                       device=str(devices[0]), threads=torch.get_num_threads(),
-                       models=results), f, indent=1)
+        json.dump(
+            dict(
+                num_images=args.num_images,
+                warmup=args.warmup,
+                train_iters=args.train_iters if args.train else 0,
+                device=str(devices[0]),
+                threads=torch.get_num_threads(),
+                models=results),
+            f,
+            indent=1)
     print(f'results: {out}')
     return results
 
@@ -253,16 +299,23 @@ def print_table(results: List[dict], args) -> None:
     columns = [('infer img/s', 'infer_img_per_s')]
     if args.train:
         columns.append(('train img/s', 'train_img_per_s'))
-    memory = [key for key in ('infer_peak_mib', 'train_peak_mib')
-              if key in results[0]]
+    memory = [
+        key for key in ('infer_peak_mib', 'train_peak_mib')
+        if key in results[0]
+    ]
     names = [osp.splitext(osp.basename(r['config']))[0] for r in results]
-    weights = [osp.basename(r['checkpoint']) if r['checkpoint'] else 'random' for r in results]
+    weights = [
+        osp.basename(r['checkpoint']) if r['checkpoint'] else 'random'
+        for r in results
+    ]
     width = max(len(n) for n in names + ['config'])
     wwidth = max(len(w) for w in weights + ['weights'])
-    print(f'\nimages per second: {args.num_images} test images (batch 1) after {args.warmup} '
-          f'warm-up' + (f'; {args.train_iters} train steps after {args.train_warmup} warm-up'
-                        if args.train else '') +
-          f'; interleaved; {torch.get_num_threads()} threads')
+    print(
+        f'\nimages per second: {args.num_images} test images (batch 1) after {args.warmup} '
+        f'warm-up' +
+        (f'; {args.train_iters} train steps after {args.train_warmup} warm-up'
+         if args.train else '') +
+        f'; interleaved; {torch.get_num_threads()} threads')
     header = f'{"config":<{width}}  {"weights":<{wwidth}}'
     for title, _ in columns:
         header += f'  {title:>11}  {"ratio":>5}'

@@ -108,8 +108,8 @@ class GroundTruth:
                                  f'not a class of the data set {classes}')
             self.categories[cat['id']] = (classes.index(cat['name']),
                                           bool(cat['isthing']))
-        self.has_depth_order = all(
-            'depth_order' in a for a in self.annotations.values())
+        self.has_depth_order = all('depth_order' in a
+                                   for a in self.annotations.values())
 
     def things(self, img_id: int) -> List[dict]:
         """The image's thing segments (not crowd), in ``segments_info``
@@ -145,7 +145,8 @@ class GroundTruth:
         return labels
 
 
-def match_boxes(pred_boxes: torch.Tensor, gt_boxes: torch.Tensor,
+def match_boxes(pred_boxes: torch.Tensor,
+                gt_boxes: torch.Tensor,
                 thr: float = 0.5) -> Dict[int, int]:
     """Prediction index -> ground-truth index, one to one, box IoU > thr,
     the highest IoU first."""
@@ -218,12 +219,16 @@ class Oracle:
 
     def _predict(self, batch_inputs, batch_data_samples, rescale=True):
         self.batch_img_metas = [s.metainfo for s in batch_data_samples]
-        return self._original(self.model, 'predict')(batch_inputs,
-                                                     batch_data_samples,
-                                                     rescale)
+        return self._original(self.model,
+                              'predict')(batch_inputs, batch_data_samples,
+                                         rescale)
 
-    def _predict_bbox(self, x, batch_img_metas, rpn_results_list,
-                      rcnn_test_cfg, rescale=False) -> List[InstanceData]:
+    def _predict_bbox(self,
+                      x,
+                      batch_img_metas,
+                      rpn_results_list,
+                      rcnn_test_cfg,
+                      rescale=False) -> List[InstanceData]:
         """Ground-truth boxes (in the network input's coordinates, or the
         original image's with ``rescale``), classes and score 1."""
         device = x[0].device
@@ -256,8 +261,7 @@ class Oracle:
                 seg_preds_list[k] = self._ground_truth_stuff(
                     seg_preds_list[k], meta)
         return self._original(self.fusion, 'predict')(mask_results_list,
-                                                      seg_preds_list,
-                                                      **kwargs)
+                                                      seg_preds_list, **kwargs)
 
     def _ground_truth_order(self, results: InstanceData,
                             meta: dict) -> InstanceData:
@@ -277,10 +281,7 @@ class Oracle:
         match = match_boxes(results.bboxes[kept], gt_boxes)
         rank = self.gt.depth_rank(meta['img_id'])
         things = self.gt.things(meta['img_id'])
-        depth = {
-            int(kept[i]): rank[things[g]['id']]
-            for i, g in match.items()
-        }
+        depth = {int(kept[i]): rank[things[g]['id']] for i, g in match.items()}
         results = results.clone()
         results.masks = cut_behind(masks, depth)
         return results
@@ -290,11 +291,11 @@ class Oracle:
         fusion = self.fusion
         num_things = fusion.num_things_classes
         layout = resolve_semantic_layout('oracle', 'auto', seg_pred.shape[0],
-                                         num_things,
-                                         fusion.num_stuff_classes)
+                                         num_things, fusion.num_stuff_classes)
         labels = torch.from_numpy(self.gt.semantic(meta['img_id']))
         labels = F.interpolate(
-            labels[None, None].double(), size=seg_pred.shape[-2:],
+            labels[None, None].double(),
+            size=seg_pred.shape[-2:],
             mode='nearest')[0, 0].long().to(seg_pred.device)
         channels = labels
         if layout == 'stuff_thing':  # the stuff classes, then one thing
@@ -352,10 +353,11 @@ def format_table(results: Dict[str, Optional[dict]]) -> str:
             continue
         cells = []
         for column in columns:
-            value = next((v for k, v in metrics.items()
-                          if k.split('/')[-1] == column), None)
-            cells.append(f'{value:>10.1f}' if value is not None else
-                         f"{'-':>10}")
+            value = next(
+                (v for k, v in metrics.items() if k.split('/')[-1] == column),
+                None)
+            cells.append(
+                f'{value:>10.1f}' if value is not None else f"{'-':>10}")
         lines.append(f'{run:<16}' + ''.join(cells))
     return '\n'.join(lines)
 
@@ -372,8 +374,10 @@ def main() -> None:
         with open(args.out, 'w') as f:
             # numpy scalars (a metric's counts) as numbers
             json.dump(
-                dict(config=args.config, checkpoint=args.checkpoint,
-                     runs=results),
+                dict(
+                    config=args.config,
+                    checkpoint=args.checkpoint,
+                    runs=results),
                 f,
                 indent=1,
                 default=lambda v: v.item())

@@ -25,8 +25,8 @@ from mmrefine.utils.result_grid import MARKER_END, MARKER_START
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BLOCK = re.compile(
     re.escape(MARKER_START).replace(r'\{\}', r'(?P<name>[\w.-]+)') +
-    r'\n(?P<body>.*?)' +
-    re.escape(MARKER_END).replace(r'\{\}', r'(?P=name)'), re.S)
+    r'\n(?P<body>.*?)' + re.escape(MARKER_END).replace(r'\{\}', r'(?P=name)'),
+    re.S)
 START = re.compile(
     re.escape(MARKER_START).replace(r'\{\}', r'(?P<name>[\w.-]+)'))
 
@@ -60,8 +60,7 @@ def table_index(grids: List[ResultGrid]) -> Dict[str, ResultGrid]:
     return index
 
 
-def render_readme(text: str, path: str,
-                  tables: Dict[str, ResultGrid]) -> str:
+def render_readme(text: str, path: str, tables: Dict[str, ResultGrid]) -> str:
     """``text`` with every results block re-rendered."""
     starts = [m.group('name') for m in START.finditer(text)]
     blocks = [m.group('name') for m in BLOCK.finditer(text)]

@@ -188,8 +188,9 @@ class Cell:
                 total += seg['end'] - seg['start']
                 continue
             # killed: count up to the last checkpoint it wrote
-            stop = (segments[k + 1]['start']
-                    if k + 1 < len(segments) else time.time())
+            stop = (
+                segments[k + 1]['start'] if k +
+                1 < len(segments) else time.time())
             kept = [t for t in checkpoints if seg['start'] <= t <= stop]
             total += max(kept) - seg['start'] if kept else 0.0
         return round(total, 1)
@@ -206,8 +207,8 @@ class Cell:
 
     def train_command(self) -> List[str]:
         cmd = [
-            sys.executable, 'tools/train.py', self.row['config'],
-            '--work-dir', self.train_dir
+            sys.executable, 'tools/train.py', self.row['config'], '--work-dir',
+            self.train_dir
         ]
         options = self.config_options() + NO_VALIDATION
         checkpoint = self.last_checkpoint()
@@ -275,8 +276,8 @@ def mean_test_step_seconds(test_dir: str, since: float) -> Optional[float]:
     (``<test_dir>/<timestamp>/<timestamp>.json``)."""
     logs = [
         p for p in glob.glob(osp.join(test_dir, '*', '*.json'))
-        if osp.basename(p) == osp.basename(osp.dirname(p)) + '.json'
-        and osp.getmtime(p) >= since
+        if osp.basename(p) == osp.basename(osp.dirname(p)) +
+        '.json' and osp.getmtime(p) >= since
     ]
     if not logs:
         return None
@@ -285,8 +286,11 @@ def mean_test_step_seconds(test_dir: str, since: float) -> Optional[float]:
 
 
 def git_commit() -> dict:
+
     def git(*args):
-        return subprocess.run(['git', *args], cwd=REPO, text=True,
+        return subprocess.run(['git', *args],
+                              cwd=REPO,
+                              text=True,
                               capture_output=True).stdout.strip()
 
     # result files are written into the checkout: they make no code dirty
@@ -364,8 +368,8 @@ def evaluate(cell: Cell) -> dict:
         train_seconds=cell.train_seconds(),
         test_seconds=round(seconds, 1),
         test_step_seconds=mean_test_step_seconds(cell.test_dir, start),
-        finished=datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec='seconds'))
+        finished=datetime.datetime.now(
+            datetime.timezone.utc).isoformat(timespec='seconds'))
 
 
 def repo_path(path: str) -> str:

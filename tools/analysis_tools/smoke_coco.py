@@ -37,16 +37,23 @@ from mmengine.runner import Runner
 from mmrefine.datasets import (coco_panoptic_categories,
                                generate_shapes_panoptic)
 
-COCO_SHAPED = dict(num_train=2, num_val=1, img_size=(480, 640),
-                   min_instances=4, max_instances=8, seed=0)
+COCO_SHAPED = dict(
+    num_train=2,
+    num_val=1,
+    img_size=(480, 640),
+    min_instances=4,
+    max_instances=8,
+    seed=0)
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('configs', nargs='+', help='COCO config files')
     p.add_argument('--work-dir', default='work_dirs/smoke_coco')
-    p.add_argument('--data-root', help='the COCO-shaped set; written when '
-                   'missing (default: <work-dir>/data)')
+    p.add_argument(
+        '--data-root',
+        help='the COCO-shaped set; written when '
+        'missing (default: <work-dir>/data)')
     return p.parse_args()
 
 
@@ -114,12 +121,18 @@ def main():
     results = {}
     for path in args.configs:
         name = osp.splitext(osp.basename(path))[0]
-        (train_s, train_cpu), (test_s, test_cpu) = run(
-            path, data_root, osp.join(args.work_dir, name))
-        results[name] = dict(train_s=train_s, train_cpu_s=train_cpu,
-                             test_s=test_s, test_cpu_s=test_cpu)
-        print(f'smoke {name}: train {train_s} s ({train_cpu} s CPU), '
-              f'predict {test_s} s ({test_cpu} s CPU)', flush=True)
+        (train_s, train_cpu), (test_s,
+                               test_cpu) = run(path, data_root,
+                                               osp.join(args.work_dir, name))
+        results[name] = dict(
+            train_s=train_s,
+            train_cpu_s=train_cpu,
+            test_s=test_s,
+            test_cpu_s=test_cpu)
+        print(
+            f'smoke {name}: train {train_s} s ({train_cpu} s CPU), '
+            f'predict {test_s} s ({test_cpu} s CPU)',
+            flush=True)
     print('\n| Config | train 1 iter: wall / CPU (s) | '
           'predict 1 image: wall / CPU (s) |\n| --- | --- | --- |')
     for name, r in results.items():

@@ -22,25 +22,44 @@ def parse_args():
     p.add_argument('out_dir', help='data set root (the config\'s data_root)')
     p.add_argument('--num-train', type=int, default=d.num_train)
     p.add_argument('--num-val', type=int, default=d.num_val)
-    p.add_argument('--img-size', type=int, nargs=2, default=d.img_size,
-                   metavar=('H', 'W'))
+    p.add_argument(
+        '--img-size',
+        type=int,
+        nargs=2,
+        default=d.img_size,
+        metavar=('H', 'W'))
     p.add_argument('--min-instances', type=int, default=d.min_instances)
     p.add_argument('--max-instances', type=int, default=d.max_instances)
-    p.add_argument('--occlusion-rate', type=float, default=d.occlusion_rate,
-                   help='probability that an instance is placed over another')
-    p.add_argument('--same-class-rate', type=float, default=d.same_class_rate,
-                   help='probability that an occluder has the class of the occluded')
+    p.add_argument(
+        '--occlusion-rate',
+        type=float,
+        default=d.occlusion_rate,
+        help='probability that an instance is placed over another')
+    p.add_argument(
+        '--same-class-rate',
+        type=float,
+        default=d.same_class_rate,
+        help='probability that an occluder has the class of the occluded')
     p.add_argument('--min-visible', type=float, default=d.min_visible)
-    p.add_argument('--size-range', type=float, nargs=2, default=d.size_range,
-                   metavar=('LOW', 'HIGH'), help='radius as a fraction of the image side')
+    p.add_argument(
+        '--size-range',
+        type=float,
+        nargs=2,
+        default=d.size_range,
+        metavar=('LOW', 'HIGH'),
+        help='radius as a fraction of the image side')
     p.add_argument('--thing-classes', nargs='+', default=list(d.thing_classes))
     p.add_argument('--stuff-classes', nargs='+', default=list(d.stuff_classes))
-    p.add_argument('--coco-categories', action='store_true',
-                   help='COCO panoptic\'s 133 categories (ids and names) '
-                   'instead of the thing and stuff classes')
+    p.add_argument(
+        '--coco-categories',
+        action='store_true',
+        help='COCO panoptic\'s 133 categories (ids and names) '
+        'instead of the thing and stuff classes')
     p.add_argument('--seed', type=int, default=d.seed)
-    p.add_argument('--overwrite', action='store_true',
-                   help='replace OUT_DIR (all of it) if it is not empty')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace OUT_DIR (all of it) if it is not empty')
     return p.parse_args()
 
 
@@ -57,7 +76,9 @@ def main():
         counts = generate_shapes_panoptic(out_dir, overwrite=overwrite, **args)
     except ValueError as e:
         raise SystemExit(f'error: {e}')
-    print(f'wrote {counts} images to {out_dir} in {time.perf_counter() - start:.1f} s')
+    print(
+        f'wrote {counts} images to {out_dir} in {time.perf_counter() - start:.1f} s'
+    )
 
 
 if __name__ == '__main__':

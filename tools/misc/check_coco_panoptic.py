@@ -26,11 +26,12 @@ def parse_args():
     p.add_argument('img_dir', help='directory of the images')
     p.add_argument('seg_dir', help='directory of the panoptic PNGs')
     p.add_argument(
-        '--dataset-type', default='CocoPanopticDataset',
+        '--dataset-type',
+        default='CocoPanopticDataset',
         help='data set class whose METAINFO classes the JSON categories '
         'must match (e.g. ShapesPanopticDataset); "none" to skip')
-    p.add_argument('--nproc', type=int, default=1,
-                   help='processes that decode the files')
+    p.add_argument(
+        '--nproc', type=int, default=1, help='processes that decode the files')
     return p.parse_args()
 
 
@@ -43,8 +44,13 @@ def main():
         classes, thing_classes = meta['classes'], meta['thing_classes']
     start = time.perf_counter()
     try:
-        num = check_coco_panoptic(args.ann_file, args.img_dir, args.seg_dir,
-                                  classes, thing_classes, nproc=args.nproc)
+        num = check_coco_panoptic(
+            args.ann_file,
+            args.img_dir,
+            args.seg_dir,
+            classes,
+            thing_classes,
+            nproc=args.nproc)
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     print(f'{args.ann_file}: {num} images, JSON, images and PNGs agree '

@@ -10,14 +10,18 @@ import argparse
 import json
 
 from mmrefine.utils.shapes_pretrained_backbone import (RECIPES,
-                                                       ensure_shapes_pretrained)
+                                                       ensure_shapes_pretrained
+                                                       )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('names', nargs='*', default=sorted(RECIPES),
-                        choices=sorted(RECIPES),
-                        help='pretrained backbones (default: all)')
+    parser.add_argument(
+        'names',
+        nargs='*',
+        default=sorted(RECIPES),
+        choices=sorted(RECIPES),
+        help='pretrained backbones (default: all)')
     for name in parser.parse_args().names:
         path = ensure_shapes_pretrained(name)
         with open(path[:-len('.pth')] + '.json') as f:

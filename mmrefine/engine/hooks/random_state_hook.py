@@ -12,8 +12,10 @@ from mmengine.runner import IterBasedTrainLoop
 
 def get_random_state() -> dict:
     """Every global random state training draws from, in this process."""
-    state = dict(python=random.getstate(), numpy=np.random.get_state(),
-                 torch=torch.get_rng_state())
+    state = dict(
+        python=random.getstate(),
+        numpy=np.random.get_state(),
+        torch=torch.get_rng_state())
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state
@@ -87,9 +89,11 @@ class RandomStateHook(Hook):
         if state is None or runner.iter == 0:
             return
         if get_world_size() > 1:
-            print_log('resumed a distributed run: rank 0 restores its random '
-                      'states, the other ranks keep those they started with',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'resumed a distributed run: rank 0 restores its random '
+                'states, the other ranks keep those they started with',
+                logger='current',
+                level=logging.WARNING)
             if runner.rank != 0:
                 return
         loop = runner.train_loop

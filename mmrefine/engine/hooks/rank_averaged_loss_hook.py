@@ -17,14 +17,17 @@ class RankAveragedLossHook(Hook):
     """
     priority = 'HIGHEST'
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         world_size = get_world_size()
         if world_size == 1 or not outputs:
             return
         keys = [k for k, v in outputs.items() if isinstance(v, torch.Tensor)]
-        values = torch.stack([outputs[k].detach().float().reshape(())
-                              for k in keys])
+        values = torch.stack(
+            [outputs[k].detach().float().reshape(()) for k in keys])
         torch.distributed.all_reduce(values)
         values /= world_size
         for key, value in zip(keys, values):

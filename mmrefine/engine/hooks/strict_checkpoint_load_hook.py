@@ -55,16 +55,17 @@ class StrictCheckpointLoadHook(Hook):
         missing = sorted(set(own) - set(loaded))
         new = [k for k in missing if k.startswith(self.allowed_missing)]
         if new:
-            print_log(f'{len(new)} keys under {list(self.allowed_missing)} '
-                      f'are not in the checkpoint (allowed_missing): they '
-                      f'keep their initial values', logger='current')
+            print_log(
+                f'{len(new)} keys under {list(self.allowed_missing)} '
+                f'are not in the checkpoint (allowed_missing): they '
+                f'keep their initial values',
+                logger='current')
             missing = [k for k in missing if k not in new]
         unexpected = sorted(set(loaded) - set(own))
-        mismatched = sorted(
-            f'{k}: checkpoint {tuple(loaded[k].shape)}, model '
-            f'{tuple(own[k].shape)}' for k in own
-            if k in loaded and hasattr(loaded[k], 'shape')
-            and loaded[k].shape != own[k].shape)
+        mismatched = sorted(f'{k}: checkpoint {tuple(loaded[k].shape)}, model '
+                            f'{tuple(own[k].shape)}' for k in own
+                            if k in loaded and hasattr(loaded[k], 'shape')
+                            and loaded[k].shape != own[k].shape)
         if not (missing or unexpected or mismatched):
             return
         problems = (f'{len(missing)} missing keys {_listed(missing)}; '
@@ -76,5 +77,7 @@ class StrictCheckpointLoadHook(Hook):
                 f'the checkpoint does not fit the model: {problems}. Use the '
                 f'config and checkpoint of the same model, or pass '
                 f'--partial-load to accept a partial load')
-        print_log(f'partial load (--partial-load): {problems}',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            f'partial load (--partial-load): {problems}',
+            logger='current',
+            level=logging.WARNING)

@@ -120,13 +120,17 @@ class OcclusionAccuracyMetric(BaseMetric):
 
     def _check_occlusion_annotations(self, ann_file: str, info: dict) -> None:
         for ann in self.annotations.values():
-            things = [s for s in ann['segments_info']
-                      if self.categories[s['category_id']]['isthing']]
-            if 'occlusions' in ann and all('amodal_segmentation' in s for s in things):
+            things = [
+                s for s in ann['segments_info']
+                if self.categories[s['category_id']]['isthing']
+            ]
+            if 'occlusions' in ann and all('amodal_segmentation' in s
+                                           for s in things):
                 continue
             data_root = osp.dirname(osp.dirname(osp.abspath(ann_file)))
             # the shapes generator records its parameters in the json
-            generator = info.get('generator', {}) if isinstance(info, dict) else {}
+            generator = info.get('generator', {}) if isinstance(info,
+                                                                dict) else {}
             seed = generator.get('seed', '<its seed>')
             raise ValueError(
                 f'OcclusionAccuracyMetric: ann_file={ann_file!r} has no occlusion '
@@ -140,14 +144,16 @@ class OcclusionAccuracyMetric(BaseMetric):
     def _category_labels(self) -> Dict[int, int]:
         """Category id -> mmdet label, by name, as mmdet's metric maps them."""
         if self.dataset_meta is None:
-            raise ValueError('OcclusionAccuracyMetric: dataset_meta is None, expected the '
-                             "data set's metainfo (mmengine's Evaluator sets it)")
+            raise ValueError(
+                'OcclusionAccuracyMetric: dataset_meta is None, expected the '
+                "data set's metainfo (mmengine's Evaluator sets it)")
         classes = list(self.dataset_meta['classes'])
         labels = {}
         for cat_id, cat in self.categories.items():
             if cat['name'] not in classes:
-                raise ValueError(f"OcclusionAccuracyMetric: category {cat['name']!r} of the "
-                                 f'ann_file is not in dataset_meta classes={classes}')
+                raise ValueError(
+                    f"OcclusionAccuracyMetric: category {cat['name']!r} of the "
+                    f'ann_file is not in dataset_meta classes={classes}')
             labels[cat_id] = classes.index(cat['name'])
         return labels
 
@@ -161,16 +167,22 @@ class OcclusionAccuracyMetric(BaseMetric):
         for sample in data_samples:
             img_id = sample['img_id']
             if img_id not in self.annotations:
-                raise ValueError(f'OcclusionAccuracyMetric: img_id={img_id!r} is not in '
-                                 'the ann_file, expected an image of its data set')
+                raise ValueError(
+                    f'OcclusionAccuracyMetric: img_id={img_id!r} is not in '
+                    'the ann_file, expected an image of its data set')
             ann = self.annotations[img_id]
             if not ann['occlusions']:
                 self.results.append(())
                 continue
-            png = get(osp.join(self.seg_prefix, ann['file_name']), backend_args=self.backend_args)
-            gt = rgb2id(mmcv.imfrombytes(png, flag='color', channel_order='rgb'))
-            pred = self._prediction(sample['pred_panoptic_seg'], gt.shape, num_classes)
-            self.results.append(tuple(self._score_pairs(ann, gt, pred, cat_labels)))
+            png = get(
+                osp.join(self.seg_prefix, ann['file_name']),
+                backend_args=self.backend_args)
+            gt = rgb2id(
+                mmcv.imfrombytes(png, flag='color', channel_order='rgb'))
+            pred = self._prediction(sample['pred_panoptic_seg'], gt.shape,
+                                    num_classes)
+            self.results.append(
+                tuple(self._score_pairs(ann, gt, pred, cat_labels)))
 
     @staticmethod
     def _prediction(pred_panoptic_seg: dict, shape: Tuple[int, int],
@@ -182,15 +194,18 @@ class OcclusionAccuracyMetric(BaseMetric):
         sem_seg = sem_seg.detach().cpu().long()
         if tuple(sem_seg.shape[-2:]) != tuple(shape):
             # ids < 2^53 stay exact in float64
-            sem_seg = F.interpolate(sem_seg[None].double(), size=shape, mode='nearest')[0].long()
+            sem_seg = F.interpolate(
+                sem_seg[None].double(), size=shape, mode='nearest')[0].long()
         pan = sem_seg.numpy()[0]
         labels = pan % INSTANCE_OFFSET
         ignore_index = pred_panoptic_seg.get('ignore_index', num_classes)
-        return np.where((labels == num_classes) | (labels == ignore_index), PRED_VOID, pan)
+        return np.where((labels == num_classes) | (labels == ignore_index),
+                        PRED_VOID, pan)
 
-    def _score_pairs(self, ann: dict, gt: np.ndarray, pred: np.ndarray,
-                     cat_labels: Dict[int, int]
-                     ) -> List[Tuple[int, int, bool, bool, bool]]:
+    def _score_pairs(
+            self, ann: dict, gt: np.ndarray, pred: np.ndarray,
+            cat_labels: Dict[int,
+                             int]) -> List[Tuple[int, int, bool, bool, bool]]:
         segments = {s['id']: s for s in ann['segments_info']}
         amodal = {}
         for top, bottom, _ in ann['occlusions']:
@@ -203,14 +218,12 @@ class OcclusionAccuracyMetric(BaseMetric):
         for top, bottom, _ in ann['occlusions']:
             others[top] |= amodal[bottom]
             others[bottom] |= amodal[top]
-        own = {
-            seg_id: (gt == seg_id) & ~others[seg_id]
-            for seg_id in amodal
-        }
+        own = {seg_id: (gt == seg_id) & ~others[seg_id] for seg_id in amodal}
         match = {
-            seg_id: self._match(
-                gt == seg_id, own[seg_id], amodal[seg_id], others[seg_id],
-                cat_labels[segments[seg_id]['category_id']], gt, pred)
+            seg_id:
+            self._match(gt == seg_id, own[seg_id], amodal[seg_id],
+                        others[seg_id],
+                        cat_labels[segments[seg_id]['category_id']], gt, pred)
             for seg_id in amodal
         }
         scores = []
@@ -219,7 +232,8 @@ class OcclusionAccuracyMetric(BaseMetric):
             if not region.any():
                 continue
             held = {
-                seg_id: 0 if match[seg_id] is None else int(
+                seg_id:
+                0 if match[seg_id] is None else int(
                     (pred[region] == match[seg_id]).sum())
                 for seg_id in (top, bottom)
             }
@@ -234,8 +248,8 @@ class OcclusionAccuracyMetric(BaseMetric):
             correct = judged and held[top] > held[bottom]
             # Python bools: the counts must be ints, which mmengine's json
             # log keeps (it drops numpy integers)
-            scores.append((top, bottom, bool(judged), bool(correct),
-                           bool(lacking)))
+            scores.append(
+                (top, bottom, bool(judged), bool(correct), bool(lacking)))
         return scores
 
     @classmethod

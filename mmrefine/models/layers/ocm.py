@@ -4,11 +4,10 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor, nn
-
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor, nn
 
 
 @MODELS.register_module()
@@ -61,10 +60,10 @@ class ObjectContextModule(BaseModule):
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         name = self.__class__.__name__
-        for arg, value in (('instance_channels', instance_channels),
-                           ('in_channels', in_channels),
-                           ('out_channels', out_channels),
-                           ('embed_channels', embed_channels),
+        for arg, value in (('instance_channels',
+                            instance_channels), ('in_channels', in_channels),
+                           ('out_channels', out_channels), ('embed_channels',
+                                                            embed_channels),
                            ('encoding_channels', encoding_channels)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(
@@ -119,6 +118,5 @@ class ObjectContextModule(BaseModule):
                 'be (B, C, H, W) maps of the same B, H, W, got '
                 f'{tuple(inlay_feats.shape)} and {tuple(sim_feats.shape)}')
         encoding = self.encode_layout(inlay_feats)
-        tiled = encoding[:, :, None, None].expand(-1, -1,
-                                                  *sim_feats.shape[2:])
+        tiled = encoding[:, :, None, None].expand(-1, -1, *sim_feats.shape[2:])
         return self.fuse(torch.cat([sim_feats, tiled], dim=1))

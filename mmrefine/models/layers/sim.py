@@ -1,11 +1,10 @@
 """Structure Injection Module (SIM) of BANet's Instance-To-Semantic path."""
 import torch
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule
-from torch import Tensor
-
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmengine.model import BaseModule
+from torch import Tensor
 
 
 @MODELS.register_module()
@@ -72,5 +71,6 @@ class StructureInjectionModule(BaseModule):
         fused = torch.cat([
             self.instance_proj(inlay_feats),
             self.semantic_proj(semantic_feats)
-        ], dim=1)
+        ],
+                          dim=1)
         return self.fuse(fused)

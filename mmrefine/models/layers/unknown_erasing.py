@@ -76,8 +76,8 @@ def max_softmax_confidence(seg_logits: Tensor) -> Tuple[Tensor, Tensor]:
     rows = max(1, _CONFIDENCE_CHUNK_NUMEL // max(num_classes * width, 1))
     conf = seg_logits.new_empty((height, width), dtype=torch.float)
     labels = seg_logits.new_empty((height, width), dtype=torch.long)
-    buffer = seg_logits.new_empty(num_classes * min(rows, height) * width,
-                                  dtype=torch.float)
+    buffer = seg_logits.new_empty(
+        num_classes * min(rows, height) * width, dtype=torch.float)
     for y in range(0, height, rows):
         chunk = seg_logits[:, y:y + rows].float()
         peak = conf[y:y + rows]
@@ -90,11 +90,12 @@ def max_softmax_confidence(seg_logits: Tensor) -> Tuple[Tensor, Tensor]:
     return conf, labels
 
 
-def component_scores(conf: Tensor,
-                     labels: Tensor,
-                     dilation: int = 50,
-                     classes: Optional[Iterable[int]] = None
-                     ) -> Tuple[np.ndarray, np.ndarray]:
+def component_scores(
+        conf: Tensor,
+        labels: Tensor,
+        dilation: int = 50,
+        classes: Optional[Iterable[int]] = None
+) -> Tuple[np.ndarray, np.ndarray]:
     """Mean confidence of every component over its dilation.
 
     Args:
@@ -118,17 +119,16 @@ def component_scores(conf: Tensor,
                          f'{getattr(conf, "shape", type(conf).__name__)}')
     if not isinstance(labels, Tensor) or labels.shape != conf.shape \
             or labels.is_floating_point() or labels.dtype == torch.bool:
-        raise ValueError(
-            f'labels must be an integer tensor shaped like conf '
-            f'{tuple(conf.shape)}, got '
-            f'{getattr(labels, "shape", type(labels).__name__)}')
+        raise ValueError(f'labels must be an integer tensor shaped like conf '
+                         f'{tuple(conf.shape)}, got '
+                         f'{getattr(labels, "shape", type(labels).__name__)}')
     if not (isinstance(dilation, numbers.Integral) and dilation >= 0):
         raise ValueError(f'dilation must be an int >= 0, got {dilation!r}')
     conf = np.ascontiguousarray(conf.cpu().numpy(), dtype=np.float32)
     labels = labels.cpu().numpy().astype(np.int64)
     if classes is not None:
-        labels = np.where(np.isin(labels, [int(c) for c in classes]), labels,
-                          -1)
+        labels = np.where(
+            np.isin(labels, [int(c) for c in classes]), labels, -1)
     # Same-label 8-connected regions; -1 (classes not scored) stays 0.
     comps = measure.label(labels, background=-1, connectivity=2)
     num = int(comps.max()) if comps.size else 0
@@ -152,8 +152,9 @@ def component_scores(conf: Tensor,
         by_side = ids[small][np.argsort(sides[small], kind='stable')]
         for start in range(0, len(by_side), _SMALL_CHUNK):
             chunk = by_side[start:start + _SMALL_CHUNK]
-            scores[chunk] = _small_component_scores(
-                conf, integral, comps, chunk, boxes[chunk - 1], dilation)
+            scores[chunk] = _small_component_scores(conf, integral, comps,
+                                                    chunk, boxes[chunk - 1],
+                                                    dilation)
     kernel = np.ones((2 * dilation + 1, 2 * dilation + 1), dtype=np.uint8)
     height, width = comps.shape
     for k in ids[~small]:
@@ -200,8 +201,9 @@ def _small_component_scores(conf: np.ndarray, integral: np.ndarray,
     y0, y1, x0, x1 = boxes.T
     gy0, gy1 = np.maximum(y0 - d, 0), np.minimum(y1 + d, height - 1) + 1
     gx0, gx1 = np.maximum(x0 - d, 0), np.minimum(x1 + d, width - 1) + 1
-    sums = (integral[gy1, gx1] - integral[gy0, gx1] - integral[gy1, gx0]
-            + integral[gy0, gx0])
+    sums = (
+        integral[gy1, gx1] - integral[gy0, gx1] - integral[gy1, gx0] +
+        integral[gy0, gx0])
     counts = ((gy1 - gy0) * (gx1 - gx0)).astype(np.float64)
 
     side = int(max((y1 - y0).max(), (x1 - x0).max())) + 1
@@ -215,16 +217,18 @@ def _small_component_scores(conf: np.ndarray, integral: np.ndarray,
         # R over the box from the corner (ay, ax) inwards, then prefix-ORs.
         by, bx = ay + sy * rows, ax + sx * cols
         inside = (by >= 0) & (by < height) & (bx >= 0) & (bx < width)
-        member = inside & (comps[by.clip(0, height - 1), bx.clip(0, width - 1)]
-                           == ids[:, None, None])
+        member = inside & (
+            comps[by.clip(0, height - 1),
+                  bx.clip(0, width - 1)] == ids[:, None, None])
         reached = np.logical_or.accumulate(
             np.logical_or.accumulate(member, axis=1), axis=2)
         # Corner zone pixels of B + d, from its outer corner inwards.
         qy, qx = ay - sy * d + sy * rows, ax - sx * d + sx * cols
-        missed = (in_zone & ~reached & (qy >= 0) & (qy < height) & (qx >= 0)
-                  & (qx < width))
-        sums -= (conf[qy.clip(0, height - 1), qx.clip(0, width - 1)]
-                 * missed).sum(axis=(1, 2))
+        missed = (
+            in_zone & ~reached & (qy >= 0) & (qy < height) & (qx >= 0)
+            & (qx < width))
+        sums -= (conf[qy.clip(0, height - 1),
+                      qx.clip(0, width - 1)] * missed).sum(axis=(1, 2))
         counts -= missed.sum(axis=(1, 2))
     return sums / counts
 

@@ -4,8 +4,8 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from mmdet.structures import SampleList
 from mmdet.models.utils import interpolate_as
+from mmdet.structures import SampleList
 from torch import Tensor
 
 
@@ -28,11 +28,11 @@ def sem_seg_loss(seg_preds: Tensor, batch_data_samples: SampleList,
     """
     gt = torch.stack([s.gt_sem_seg.sem_seg for s in batch_data_samples])
     if seg_rescale_factor != 1.0:
-        gt = F.interpolate(gt.float(), scale_factor=seg_rescale_factor,
-                           mode='nearest')
+        gt = F.interpolate(
+            gt.float(), scale_factor=seg_rescale_factor, mode='nearest')
     gt = gt.squeeze(1).long()
     if seg_preds.shape[-2:] != gt.shape[-2:]:
         seg_preds = interpolate_as(seg_preds, gt)
     num_classes = seg_preds.shape[1]
-    return loss_fn(seg_preds.permute(0, 2, 3, 1).reshape(-1, num_classes),
-                   gt.reshape(-1))
+    return loss_fn(
+        seg_preds.permute(0, 2, 3, 1).reshape(-1, num_classes), gt.reshape(-1))

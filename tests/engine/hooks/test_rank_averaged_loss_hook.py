@@ -21,7 +21,10 @@ def worker(rank, port, out_dir):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
     try:
-        outputs = {'loss': torch.tensor(1.0 + rank), 'loss_cls': torch.tensor(4.0 * rank)}
+        outputs = {
+            'loss': torch.tensor(1.0 + rank),
+            'loss_cls': torch.tensor(4.0 * rank)
+        }
         RankAveragedLossHook().after_train_iter(None, 0, outputs=outputs)
         with open(os.path.join(out_dir, str(rank)), 'w') as f:
             f.write(f"{outputs['loss'].item()} {outputs['loss_cls'].item()}")

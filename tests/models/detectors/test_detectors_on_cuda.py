@@ -36,8 +36,8 @@ def test_train_and_predict_step(config, tiny_config, tmp_path):
 
     optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
     model.train()
-    log_vars = model.train_step(next(iter(runner.train_dataloader)),
-                                optim_wrapper)
+    log_vars = model.train_step(
+        next(iter(runner.train_dataloader)), optim_wrapper)
     assert math.isfinite(float(log_vars['loss']))
 
     model.eval()

@@ -7,8 +7,12 @@ from mmrefine.models import ObjectContextModule
 
 def make(**kwargs):
     torch.manual_seed(0)
-    cfg = dict(instance_channels=6, in_channels=8, out_channels=12,
-               encoding_channels=5, norm_cfg=None)
+    cfg = dict(
+        instance_channels=6,
+        in_channels=8,
+        out_channels=12,
+        encoding_channels=5,
+        norm_cfg=None)
     cfg.update(kwargs)
     return ObjectContextModule(**cfg).eval()
 

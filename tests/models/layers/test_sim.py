@@ -8,7 +8,9 @@ from mmrefine.models import StructureInjectionModule
 def test_output_shape_and_locality():
     torch.manual_seed(0)
     sim = StructureInjectionModule(
-        instance_channels=6, semantic_channels=10, out_channels=8,
+        instance_channels=6,
+        semantic_channels=10,
+        out_channels=8,
         norm_cfg=None).eval()
     inlay, sem = torch.randn(2, 6, 12, 16), torch.randn(2, 10, 12, 16)
     out = sim(inlay, sem)

@@ -81,8 +81,8 @@ def test_without_sigma_the_head_alone_decides():
     masks = box_masks([(0, 0, 6, 6), (2, 2, 8, 8)])
     occ = pair_probs(2, {(0, 1): 0.45, (1, 0): 0.55})
     scores = torch.tensor([0.99, 0.61])
-    assert occlusion_paste_order(masks, scores, occ,
-                                 sigma=None).tolist() == [1, 0]
+    assert occlusion_paste_order(
+        masks, scores, occ, sigma=None).tolist() == [1, 0]
     assert occlusion_paste_order(masks, scores, occ).tolist() == [0, 1]
 
 
@@ -114,8 +114,8 @@ def test_three_cycle_drops_the_weakest_decision(weakest, expected):
     if weakest == 'a_over_b':
         strength.update(a_over_b=0.7, c_over_a=1.0)
     probs = {}
-    for name, (top, bottom) in dict(a_over_b=(0, 1), b_over_c=(1, 2),
-                                    c_over_a=(2, 0)).items():
+    for name, (top, bottom) in dict(
+            a_over_b=(0, 1), b_over_c=(1, 2), c_over_a=(2, 0)).items():
         probs[top, bottom] = strength[name]
         probs[bottom, top] = 1 - strength[name]
     order = occlusion_paste_order(masks, scores, pair_probs(3, probs))
@@ -144,8 +144,8 @@ def test_bad_input():
     masks = box_masks([(0, 0, 6, 6), (2, 2, 8, 8)])
     scores = torch.tensor([0.9, 0.7])
     with pytest.raises(ValueError, match=r'occ_probs\[0, 1\] = 1.5'):
-        occlusion_paste_order(masks, scores, torch.tensor([[0., 1.5],
-                                                           [0.5, 0.]]))
+        occlusion_paste_order(masks, scores,
+                              torch.tensor([[0., 1.5], [0.5, 0.]]))
     with pytest.raises(ValueError, match='occ_probs must be'):
         occlusion_paste_order(masks, scores, torch.zeros(3, 3))
     with pytest.raises(ValueError, match='sigma'):

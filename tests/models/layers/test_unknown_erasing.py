@@ -107,11 +107,11 @@ def test_scores_equal_iterated_dilation(monkeypatch, small_side, dilation):
     monkeypatch.setattr(ue_module, '_SMALL_SIDE', small_side)
     rng = np.random.default_rng(dilation)
     for height, width in ((23, 31), (40, 9)):
-        labels = np.repeat(np.repeat(rng.integers(0, 3, (20, 11)), 2, 0), 3,
-                           1)[:height, :width]
+        labels = np.repeat(
+            np.repeat(rng.integers(0, 3, (20, 11)), 2, 0), 3,
+            1)[:height, :width]
         speckle = rng.random((height, width)) < 0.2
-        labels = np.where(speckle, rng.integers(0, 3, (height, width)),
-                          labels)
+        labels = np.where(speckle, rng.integers(0, 3, (height, width)), labels)
         conf = rng.random((height, width)).astype(np.float32)
         comps, scores = component_scores(
             torch.from_numpy(conf), torch.from_numpy(labels), dilation)
@@ -125,8 +125,8 @@ def test_scores_equal_iterated_dilation(monkeypatch, small_side, dilation):
                         region, np.ones((3, 3)), iterations=dilation)
                 mine = np.unique(comps[regions == k])
                 assert len(mine) == 1
-                assert scores[mine[0]] == pytest.approx(conf[region].mean(),
-                                                        abs=1e-6)
+                assert scores[mine[0]] == pytest.approx(
+                    conf[region].mean(), abs=1e-6)
             num += count
         assert comps.max() == num
 

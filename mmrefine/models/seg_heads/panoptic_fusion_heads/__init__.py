@@ -1,4 +1,4 @@
-from .refine_fusion_head import REFINEFusionHead
 from .occlusion_handling_fusion_head import OcclusionHandlingFusionHead
+from .refine_fusion_head import REFINEFusionHead
 
 __all__ = ['REFINEFusionHead', 'OcclusionHandlingFusionHead']

@@ -22,9 +22,13 @@ THING_0 = (0.9, 0.03, 0.04, 0.03)
 def fusion_head(**kwargs):
     test_cfg = ConfigDict(mask_overlap=0.5, stuff_area_limit=4)
     test_cfg.update(kwargs.pop('test_cfg', {}))
-    return MODELS.build(dict(
-        type='REFINEFusionHead', num_things_classes=2, num_stuff_classes=2,
-        test_cfg=test_cfg, **kwargs))
+    return MODELS.build(
+        dict(
+            type='REFINEFusionHead',
+            num_things_classes=2,
+            num_stuff_classes=2,
+            test_cfg=test_cfg,
+            **kwargs))
 
 
 def logits_of(regions, channels=4, size=(8, 8)):
@@ -42,7 +46,9 @@ def instances(boxes, labels, scores, size=(8, 8), **fields):
     return InstanceData(
         bboxes=torch.zeros(len(boxes), 4),
         labels=torch.tensor(labels, dtype=torch.long),
-        scores=torch.tensor(scores), masks=masks, **fields)
+        scores=torch.tensor(scores),
+        masks=masks,
+        **fields)
 
 
 def paint(regions, size=(8, 8)):
@@ -66,15 +72,17 @@ def fuse(head, insts, logits):
     return head.predict([insts], [logits])[0].sem_seg
 
 
-@pytest.mark.parametrize('occlusion, expected', [
-    # score: A (id 1) first, B (id 2) keeps 12 of 16 pixels
-    ('score', STUFF + [(1 + 2000, B), (0 + 1000, A)]),
-    # soe: 0.9 exp(-0.81 / 2.5) = 0.651 < 0.7 exp(-0.01 / 2.5) = 0.697, B on
-    # top (id 1), A keeps 12 pixels
-    ('soe', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
-    # pairwise: O(B, A) = 0.9 > O(A, B) = 0.1, B on top
-    ('pairwise', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
-])
+@pytest.mark.parametrize(
+    'occlusion, expected',
+    [
+        # score: A (id 1) first, B (id 2) keeps 12 of 16 pixels
+        ('score', STUFF + [(1 + 2000, B), (0 + 1000, A)]),
+        # soe: 0.9 exp(-0.81 / 2.5) = 0.651 < 0.7 exp(-0.01 / 2.5) = 0.697, B on
+        # top (id 1), A keeps 12 pixels
+        ('soe', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
+        # pairwise: O(B, A) = 0.9 > O(A, B) = 0.1, B on top
+        ('pairwise', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
+    ])
 def test_paste_order_by_score_or_soe(occlusion, expected):
     insts = instances([A, B], [0, 1], [0.9, 0.7], occ_probs=OCC)
     pan = fuse(fusion_head(occlusion=occlusion), insts, logits_of(SEMANTIC))
@@ -95,8 +103,9 @@ def test_mostly_covered_instance_is_dropped():
     insts = instances([A, c], [0, 1], [0.9, 0.5])
     pan = fuse(fusion_head(), insts, logits_of(SEMANTIC))
     assert torch.equal(pan, paint(STUFF + [(1000, A)]))
-    pan = fuse(fusion_head(test_cfg=dict(mask_overlap=0.8)), insts,
-               logits_of(SEMANTIC))
+    pan = fuse(
+        fusion_head(test_cfg=dict(mask_overlap=0.8)), insts,
+        logits_of(SEMANTIC))
     assert torch.equal(pan, paint(STUFF + [(1 + 2000, c), (1000, A)]))
 
 
@@ -111,11 +120,12 @@ def test_unknown_erasing_voids_unsure_stuff_and_thing_pixels_are_void():
     pan = fuse(fusion_head(), insts, logits_of(semantic))
     assert torch.equal(pan, paint(base + [(3, (0, 8, 4, 8)), (1001, B)]))
     head = fusion_head(unknown_erasing=dict(thr=0.5, dilation=1))
-    assert torch.equal(fuse(head, insts, logits_of(semantic)),
-                       paint(base + [(1001, B)]))
+    assert torch.equal(
+        fuse(head, insts, logits_of(semantic)), paint(base + [(1001, B)]))
     head = fusion_head(unknown_erasing=dict(thr=0.46, dilation=1))
-    assert torch.equal(fuse(head, insts, logits_of(semantic)),
-                       paint(base + [(3, (0, 8, 4, 8)), (1001, B)]))
+    assert torch.equal(
+        fuse(head, insts, logits_of(semantic)),
+        paint(base + [(3, (0, 8, 4, 8)), (1001, B)]))
 
 
 def test_stuff_area_limit():
@@ -124,8 +134,9 @@ def test_stuff_area_limit():
     insts = instances([], [], [])
     pan = fuse(fusion_head(), insts, logits_of(semantic))
     assert torch.equal(pan, paint([(2, (0, 8, 0, 8)), (VOID, (0, 1, 0, 3))]))
-    pan = fuse(fusion_head(test_cfg=dict(stuff_area_limit=3)), insts,
-               logits_of(semantic))
+    pan = fuse(
+        fusion_head(test_cfg=dict(stuff_area_limit=3)), insts,
+        logits_of(semantic))
     assert torch.equal(pan, paint([(2, (0, 8, 0, 8)), (3, (0, 1, 0, 3))]))
 
 
@@ -135,34 +146,37 @@ def test_stock_panoptic_fpn_layout():
                 ((0.05, 0.9, 0.05), (0, 8, 4, 6)),
                 ((0.05, 0.05, 0.9), (0, 8, 6, 8))]
     insts = instances([A], [0], [0.9])
-    head = fusion_head(occlusion='soe', unknown_erasing=dict(thr=0.5,
-                                                             dilation=2))
+    head = fusion_head(
+        occlusion='soe', unknown_erasing=dict(thr=0.5, dilation=2))
     pan = fuse(head, insts, logits_of(semantic, channels=3))
-    assert torch.equal(pan, paint([(2, (0, 8, 0, 4)), (3, (0, 8, 4, 6)),
-                                   (1000, A)]))
+    assert torch.equal(
+        pan, paint([(2, (0, 8, 0, 4)), (3, (0, 8, 4, 6)), (1000, A)]))
 
 
 def test_stock_layout_score_order_equals_mmdet_heuristic():
     torch.manual_seed(0)
     size = (24, 32)
-    boxes = [(y, y + h, x, x + w) for y, h, x, w in
-             torch.randint(0, 14, (8, 4)).tolist()]
-    insts = instances(boxes, torch.randint(0, 2, (8, )).tolist(),
-                      torch.randperm(8).div(8).add(0.1).tolist(), size=size)
-    logits = torch.randn(3, 6, 8).repeat_interleave(4, 1).repeat_interleave(
-        4, 2)
+    boxes = [(y, y + h, x, x + w)
+             for y, h, x, w in torch.randint(0, 14, (8, 4)).tolist()]
+    insts = instances(
+        boxes,
+        torch.randint(0, 2, (8, )).tolist(),
+        torch.randperm(8).div(8).add(0.1).tolist(),
+        size=size)
+    logits = torch.randn(3, 6, 8).repeat_interleave(4,
+                                                    1).repeat_interleave(4, 2)
     test_cfg = ConfigDict(mask_overlap=0.5, stuff_area_limit=20)
     ours = fuse(fusion_head(test_cfg=test_cfg), insts, logits)
-    theirs = HeuristicFusionHead(2, 2, test_cfg=test_cfg).predict(
-        [insts], [logits])[0].sem_seg
+    theirs = HeuristicFusionHead(
+        2, 2, test_cfg=test_cfg).predict([insts], [logits])[0].sem_seg
     assert (ours >= 1000).any() and (ours == VOID).any()
     assert torch.equal(ours, theirs)
 
 
 def test_zero_instances():
     insts = instances([], [], [])
-    head = fusion_head(occlusion='soe', unknown_erasing=dict(thr=0.5,
-                                                             dilation=1))
+    head = fusion_head(
+        occlusion='soe', unknown_erasing=dict(thr=0.5, dilation=1))
     pan = fuse(head, insts, logits_of(SEMANTIC))
     assert torch.equal(pan, paint(STUFF))
 
@@ -173,13 +187,14 @@ def test_bad_config_and_input():
     with pytest.raises(ValueError, match='unknown_erasing'):
         fusion_head(unknown_erasing=dict(threshold=0.5))
     with pytest.raises(ValueError, match='5 channels'):
-        fuse(fusion_head(), instances([], [], []),
-             logits_of([], channels=5))
+        fuse(fusion_head(), instances([], [], []), logits_of([], channels=5))
     head = REFINEFusionHead(num_things_classes=1, num_stuff_classes=2)
     with pytest.raises(ValueError, match='cannot tell'):
         fuse(head, instances([], [], []), logits_of([], channels=3))
-    head = REFINEFusionHead(num_things_classes=1, num_stuff_classes=2,
-                            semantic_layout='stuff_thing')
+    head = REFINEFusionHead(
+        num_things_classes=1,
+        num_stuff_classes=2,
+        semantic_layout='stuff_thing')
     assert fuse(head, instances([], [], []),
                 logits_of([((0.1, 0.1, 0.8), (0, 8, 0, 8))],
                           channels=3)).eq(3).all()
@@ -194,8 +209,9 @@ def test_stock_panoptic_fpn_predicts_with_unknown_erasing():
     assert model.panoptic_fusion_head.stuff_area_limit == 256
     torch.manual_seed(0)
     image = torch.randint(0, 256, (3, 64, 80), dtype=torch.uint8)
-    sample = DetDataSample(metainfo=dict(
-        img_shape=(64, 80), ori_shape=(64, 80), scale_factor=(1., 1.)))
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(64, 80), ori_shape=(64, 80), scale_factor=(1., 1.)))
     with torch.no_grad():
         data = model.data_preprocessor(
             dict(inputs=[image], data_samples=[sample]), False)
