@@ -41,7 +41,6 @@ from typing import Dict, List, Optional, Sequence
 
 import mmcv
 import numpy as np
-import pycocotools.mask as mask_utils
 import torch
 import torch.nn.functional as F
 from mmdet.structures.bbox import bbox_overlaps
