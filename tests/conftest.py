@@ -183,7 +183,8 @@ model = dict(backbone=dict(init_cfg=None))
 
 @pytest.fixture(scope='session')
 def tiny_config(tiny_shapes, tmp_path_factory):
-    """Factory: ``tiny_config(max_iters, base=BASELINE_CONFIG)`` -> config path."""
+    """Factory: ``tiny_config(max_iters, base=BASELINE_CONFIG)`` -> config
+    path."""
 
     def make(max_iters, base=BASELINE_CONFIG):
         path = tmp_path_factory.mktemp('config') / 'tiny.py'

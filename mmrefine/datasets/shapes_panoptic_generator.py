@@ -4,9 +4,12 @@ Layout written under ``out_dir`` (what mmdet's ``CocoPanopticDataset``,
 ``LoadPanopticAnnotations``, ``CocoPanopticMetric`` and ``CocoMetric`` read)::
 
     annotations/panoptic_{train,val}2017.json
-    annotations/panoptic_{train,val}2017/<image id>.png   # id = R + 256 G + 256^2 B
-    annotations/instances_{train,val}2017.json            # visible masks as RLE
+    annotations/panoptic_{train,val}2017/<image id>.png
+    annotations/instances_{train,val}2017.json
     {train,val}2017/<image id>.jpg
+
+The panoptic PNGs encode a segment id as ``R + 256 G + 256^2 B``; the
+instances JSON holds the visible masks as RLE.
 
 Content: the background is split into regions of textured *stuff* classes
 (one segment per stuff class, as in COCO); *thing* instances (shapes of
@@ -187,7 +190,7 @@ def _texture(cls: str, shape, rng: np.random.Generator) -> np.ndarray:
 
 
 def _stuff_layout(cfg: ShapesConfig, rng: np.random.Generator) -> np.ndarray:
-    """A map (H, W) of stuff class indices: a Voronoi partition of 2-4 seeds."""
+    """(H, W) map of stuff class indices: a Voronoi partition of 2-4 seeds."""
     h, w = cfg.img_size
     num_regions = int(rng.integers(2, 5))
     seeds = rng.uniform(0, 1, (num_regions, 2)) * (h, w)

@@ -18,17 +18,19 @@ Coordinates (the pixel-centre convention). Work in the index space of the
 target map at ``spatial_scale``: pixel ``p`` (a row or column index) sits at
 coordinate ``p``, exactly as mmcv's RoIAlign addresses its input. An RoI
 ``[x1, x2]`` in image coordinates spans ``[start, end)`` with
-``start = x1 * spatial_scale - 0.5`` and ``end = x2 * spatial_scale - 0.5`` when
-``aligned`` (mmcv's convention: a pixel's centre is at ``+0.5`` in continuous
-coordinates); with ``aligned=False``, ``start = x1 * spatial_scale``, ``end =
-x2 * spatial_scale`` and the length is raised to at least 1 (mmcv's legacy
-mode). Pixel ``p`` is inside the RoI iff ``start <= p < end`` along both axes,
-i.e. with ``aligned=True`` iff its centre ``p + 0.5`` lies in
-``[x1 * spatial_scale, x2 * spatial_scale)``. Half-open intervals make RoIs that
-share an edge claim disjoint pixels, and zero-width RoIs claim none. The
-sampling points sit at ``start + (i + 0.5) * bin``, which is where mmcv's
-``roi_align(..., sampling_ratio=1)`` samples, so a pixel's lattice coordinate is
-``t = (p - start) / bin - 0.5``, clamped to ``[0, m - 1]``.
+``start = x1 * spatial_scale - 0.5`` and
+``end = x2 * spatial_scale - 0.5`` when ``aligned`` (mmcv's convention: a
+pixel's centre is at ``+0.5`` in continuous coordinates); with
+``aligned=False``, ``start = x1 * spatial_scale``,
+``end = x2 * spatial_scale`` and the length is raised to at least 1
+(mmcv's legacy mode). Pixel ``p`` is inside the RoI iff
+``start <= p < end`` along both axes, i.e. with ``aligned=True`` iff its
+centre ``p + 0.5`` lies in ``[x1 * spatial_scale, x2 * spatial_scale)``.
+Half-open intervals make RoIs that share an edge claim disjoint pixels,
+and zero-width RoIs claim none. The sampling points sit at
+``start + (i + 0.5) * bin``, which is where mmcv's
+``roi_align(..., sampling_ratio=1)`` samples, so a pixel's lattice
+coordinate is ``t = (p - start) / bin - 0.5``, clamped to ``[0, m - 1]``.
 
 The compiled extension (``mmrefine._ext``, CPU and CUDA) is used when it is
 built; otherwise :func:`roi_inlay` falls back to :func:`roi_inlay_pytorch`,
@@ -261,7 +263,8 @@ def roi_inlay_pytorch(roi_feats: Tensor,
             device=output.device).index_add_(0, pixel[valid],
                                              valid[valid].to(geometry_dtype))
         weight = torch.where(valid, 1 / count[pixel], 0).to(roi_feats.dtype)
-        # grid_sample(align_corners=True) maps -1 / +1 to the first / last point.
+        # grid_sample(align_corners=True) maps -1 / +1 to the first / last
+        # point.
         grid = torch.stack([
             t_x[:, None, :].expand_as(valid) * (2 / max(roi_width - 1, 1)) - 1,
             t_y[:, :, None].expand_as(valid) * (2 / max(roi_height - 1, 1)) - 1
@@ -307,7 +310,10 @@ class RoIInlay(nn.Module):
 
     def forward(self, roi_feats: Tensor, rois: Tensor,
                 out_size: Sequence[int]) -> Tensor:
-        """(K, C, mh, mw) RoI features -> (B, C, H, W), out_size = (B, H, W)."""
+        """(K, C, mh, mw) RoI features -> (B, C, H, W).
+
+        ``out_size`` is ``(B, H, W)``.
+        """
         return roi_inlay(roi_feats, rois, out_size, self.spatial_scale,
                          self.aligned)
 

@@ -15,7 +15,8 @@ to ``~/.cache/mmrefine``), where ``key`` hashes everything that produced the
 weights: the recipe, the generator's drawing code and defaults, the crops
 and the training code, and the torch version. A missing file is trained first
 (a few minutes on 2 cores, logged), under a file lock so that concurrent
-processes train it once; ``tools/misc/pretrain_shapes_backbone.py`` does the same ahead of time.
+processes train it once; ``tools/misc/pretrain_shapes_backbone.py`` does
+the same ahead of time.
 """
 import fcntl
 import hashlib

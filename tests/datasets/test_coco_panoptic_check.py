@@ -151,10 +151,10 @@ def test_val_occlusion_names_a_missing_segment(shapes):
             next(s for s in segments(d, ann['image_id'])
                  if s['id'] == bottom)))
     expect(
-        shapes, 'val',
-        f'image {ann["image_id"]}: {png_path(shapes, "val", ann["image_id"])}: '
-        f'occlusions[0] = {ann["occlusions"][0]} names segment {bottom}, which is not '
-        f'in segments_info',
+        shapes, 'val', f'image {ann["image_id"]}: '
+        f'{png_path(shapes, "val", ann["image_id"])}: '
+        f'occlusions[0] = {ann["occlusions"][0]} names segment {bottom}, '
+        f'which is not in segments_info',
         f'depth_order {ann["depth_order"]} names segment {bottom}')
 
 
@@ -230,7 +230,8 @@ def test_class_subset_needs_its_metainfo(tmp_path):
     expect(
         root, 'train',
         "categories ['star', 'checker'] do not match the data set classes "
-        "['circle', 'triangle', 'rectangle', 'star', 'stripes', 'checker', 'speckle']: "
+        "['circle', 'triangle', 'rectangle', 'star', 'stripes', "
+        "'checker', 'speckle']: "
         "missing ['circle', 'triangle', 'rectangle', 'stripes', 'speckle']")
     expect(
         root,
@@ -290,7 +291,8 @@ def run_tool(root, split):
 def test_checker_tool(shapes):
     ok = run_tool(shapes, 'val')
     assert ok.returncode == 0, ok.stderr
-    assert f'{ann_path(shapes, "val")}: 3 images, JSON, images and PNGs agree' in ok.stdout
+    assert (f'{ann_path(shapes, "val")}: 3 images, JSON, images and PNGs '
+            'agree' in ok.stdout)
     os.remove(osp.join(shapes, 'val2017', '000000000001.jpg'))
     bad = run_tool(shapes, 'val')
     assert bad.returncode == 1

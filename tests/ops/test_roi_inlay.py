@@ -232,7 +232,7 @@ def test_rois_that_cover_nothing_get_zero_grad(inlay):
     torch.testing.assert_close(feats.grad, torch.zeros_like(feats))
 
 
-# -- CUDA ------------------------------------------------------------------------
+# -- CUDA ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -333,7 +333,7 @@ def test_cuda_errors(extension):
         extension(feats, rois, (2, 8, 8), 1.0, True)
 
 
-# -- the pixel-centre convention, against mmcv's RoIAlign -----------------------
+# -- the pixel-centre convention, against mmcv's RoIAlign ---------------------
 
 
 def test_roi_align_round_trip():
@@ -357,7 +357,8 @@ def test_roi_align_round_trip():
 
     out = round_trip(aligned=True)
     # Index-space RoI: [10.4 * 0.5 - 0.5, 40.6 * 0.5 - 0.5) = [4.7, 19.8),
-    # so columns 5..19 are inside; rows [5.6, 17.95): 6..17. Bins 2.157 x 1.764.
+    # so columns 5..19 are inside; rows [5.6, 17.95): 6..17.
+    # Bins 2.157 x 1.764.
     inside = torch.zeros(height, width, dtype=torch.bool)
     inside[6:18, 5:20] = True
     assert (out[:, ~inside] == 0).all()
@@ -378,7 +379,7 @@ def test_roi_align_round_trip():
     assert (shifted[0][both] - maps[0][both]).abs().min() > 0.1
 
 
-# -- the module, errors, the fallback ------------------------------------------
+# -- the module, errors, the fallback -----------------------------------------
 
 
 def test_module():
@@ -432,8 +433,8 @@ def _bad_calls():
                                  1.0, True)),
         ('is not finite', (feats, with_roi(Y=float('inf')), (1, 8, 8), 1.0,
                            True)),
-        ('rois[1] has batch index 1.0; expected an integer in [0, num_imgs = 1)',
-         (feats, with_roi(b=1), (1, 8, 8), 1.0, True)),
+        ('rois[1] has batch index 1.0; expected an integer in '
+         '[0, num_imgs = 1)', (feats, with_roi(b=1), (1, 8, 8), 1.0, True)),
         ('has batch index -1.0', (feats, with_roi(b=-1), (2, 8, 8), 1.0,
                                   True)),
         ('has batch index 0.5', (feats, with_roi(b=0.5), (2, 8, 8), 1.0,

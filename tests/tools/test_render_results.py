@@ -47,8 +47,8 @@ def make_repo(root):
     write(
         osp.join(root, 'results', 'g.py'),
         "rows = [dict(name='base', config='configs/a.py', seeds=[0, 1])]\n"
-        "tables = [dict(name='main', rows=[('base', 'Baseline')], columns=['PQ'])]\n"
-    )
+        "tables = [dict(name='main', rows=[('base', 'Baseline')], "
+        "columns=['PQ'])]\n")
     for seed, pq in ((0, 40.0), (1, 44.0)):
         write(
             osp.join(root, 'results', 'g', 'base', f'seed{seed}.json'),
@@ -64,7 +64,8 @@ TABLE = """<!-- results:main -->
 | :-- | --: | --: |
 | Baseline | 42.0 ± 2.8 | 2 |
 
-Mean ± standard deviation over the seeds (n) of `results/g/`; machine: CPU. Rendered by \
+Mean ± standard deviation over the seeds (n) of `results/g/`; \
+machine: CPU. Rendered by \
 `tools/analysis_tools/render_results.py`.
 <!-- /results:main -->"""
 

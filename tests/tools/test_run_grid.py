@@ -181,7 +181,8 @@ rows = [
 """)
     work = str(tmp_path / 'work')
     out = run_cmd([sys.executable, SCRIPT, str(path), '--work-root', work])
-    assert '[run_grid] base/seed0: train' in out and '[run_grid] fused/seed0: test' in out
+    assert ('[run_grid] base/seed0: train' in out
+            and '[run_grid] fused/seed0: test' in out)
     with open(tmp_path / 'results' / 'tiny' / 'base' / 'seed0.json') as f:
         base = json.load(f)
     with open(tmp_path / 'results' / 'tiny' / 'fused' / 'seed0.json') as f:
@@ -208,4 +209,5 @@ rows = [
         'model.test_cfg.panoptic.stuff_area_limit': 0
     }
     out = run_cmd([sys.executable, SCRIPT, str(path), '--work-root', work])
-    assert '[run_grid] base/seed0: done' in out and '[run_grid] fused/seed0: done' in out
+    assert ('[run_grid] base/seed0: done' in out
+            and '[run_grid] fused/seed0: done' in out)

@@ -49,7 +49,8 @@ def test_test_py_refuses_another_models_checkpoint(tiny_config,
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     match = re.search(
-        r'the checkpoint does not fit the model: (\d+) missing keys \[(.*?)\]; '
+        r'the checkpoint does not fit the model: '
+        r'(\d+) missing keys \[(.*?)\]; '
         r'(\d+) unexpected keys \[(.*?)\]; (\d+) shape mismatches', out)
     assert match, out[-3000:]
     assert int(match.group(1)) > 0 and int(match.group(3)) > 0
@@ -66,7 +67,8 @@ def test_partial_load_is_accepted_when_asked(tiny_config, banet_checkpoint,
     ])
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    assert 'partial load (--partial-load): ' in out and 'coco_panoptic/PQ' in out
+    assert ('partial load (--partial-load): ' in out
+            and 'coco_panoptic/PQ' in out)
 
 
 def test_load_from_refused_in_training(tiny_config, banet_checkpoint,

@@ -70,11 +70,13 @@ def test_render_table_from_fixture_files(tmp_path):
     assert grid.render_table('main') == '\n'.join([
         '| | PQ | coco_panoptic/PQ_th | occ_acc | pairs | train (min) | n |',
         '| :-- | --: | --: | --: | --: | --: | --: |',
-        '| Baseline | 42.0 ± 2.0 | 32.0 ± 2.6 | 70.0 ± 10.0 | 110 ± 10 | 11.0 ± 1.0 | 3 |',
-        '| + OH | 41.0 | 32.5 | 75.5 | 101 | - | 1 |',
+        '| Baseline | 42.0 ± 2.0 | 32.0 ± 2.6 | 70.0 ± 10.0 | 110 ± 10 '
+        '| 11.0 ± 1.0 | 3 |', '| + OH | 41.0 | 32.5 | 75.5 | 101 | - | 1 |',
         '| B | - | - | - | - | - | 0 |', '',
-        'Mean ± standard deviation over the seeds (n) of `results/g/`; machine: '
-        'Test CPU, 2 cores, no GPU. Rendered by `tools/analysis_tools/render_results.py`.'
+        'Mean ± standard deviation over the seeds (n) of `results/g/`; '
+        'machine: '
+        'Test CPU, 2 cores, no GPU. Rendered by '
+        '`tools/analysis_tools/render_results.py`.'
     ])
 
 
@@ -118,7 +120,8 @@ def test_ambiguous_column(tmp_path):
     ("[dict(config='configs/a.py', seeds=[0]),"
      " dict(config='configs/b.py', seeds=[1], checkpoint_of='a')]",
      r'seeds \[1\] are not'),
-    ("[dict(config='configs/a.py', init_from='b'), dict(config='configs/b.py', init_from='a')]",
+    ("[dict(config='configs/a.py', init_from='b'),"
+     " dict(config='configs/b.py', init_from='a')]",
      'in a cycle: a -> b -> a'),
     ("[dict(config='configs/a.py', seed=[1])]", r"unknown keys \['seed'\]"),
     ("[dict(config='configs/a.py', oracle='boxes')]",

@@ -31,10 +31,12 @@ Example 1: REFINE and BANet against the stock PanopticFPN baseline on the
 shapes val split, each trained first with ``python tools/train.py CONFIG``
 (which writes ``work_dirs/<config name>/iter_2000.pth``)::
 
+    P=panoptic-fpn_r18_fpn_shapes R=refine_r18_fpn_shapes
+    B=banet_r18_fpn_shapes
     OMP_NUM_THREADS=2 python tools/analysis_tools/benchmark_speed.py \\
-        configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py:work_dirs/panoptic-fpn_r18_fpn_shapes/iter_2000.pth \\
-        configs/refine/refine_r18_fpn_shapes.py:work_dirs/refine_r18_fpn_shapes/iter_2000.pth \\
-        configs/banet/banet_r18_fpn_shapes.py:work_dirs/banet_r18_fpn_shapes/iter_2000.pth \\
+        configs/panoptic_fpn/$P.py:work_dirs/$P/iter_2000.pth \\
+        configs/refine/$R.py:work_dirs/$R/iter_2000.pth \\
+        configs/banet/$B.py:work_dirs/$B/iter_2000.pth \\
         --num-images 100 --train --train-iters 20
 
 Example 2: the COCO R-50 models at 800 x 1333 on a GPU, random weights, on a
@@ -137,14 +139,12 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     for name in ('num_images', 'train_iters'):
         if getattr(args, name) < 1:
-            parser.error(
-                f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 1'
-            )
+            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: '
+                         'expected >= 1')
     for name in ('warmup', 'train_warmup'):
         if getattr(args, name) < 0:
-            parser.error(
-                f'--{name.replace("_", "-")}={getattr(args, name)}: expected >= 0'
-            )
+            parser.error(f'--{name.replace("_", "-")}={getattr(args, name)}: '
+                         'expected >= 0')
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: torch.cuda.is_available() is False')
     try:
@@ -311,7 +311,8 @@ def print_table(results: List[dict], args) -> None:
     width = max(len(n) for n in names + ['config'])
     wwidth = max(len(w) for w in weights + ['weights'])
     print(
-        f'\nimages per second: {args.num_images} test images (batch 1) after {args.warmup} '
+        f'\nimages per second: {args.num_images} test images (batch 1) '
+        f'after {args.warmup} '
         f'warm-up' +
         (f'; {args.train_iters} train steps after {args.train_warmup} warm-up'
          if args.train else '') +

@@ -76,9 +76,8 @@ def main():
         counts = generate_shapes_panoptic(out_dir, overwrite=overwrite, **args)
     except ValueError as e:
         raise SystemExit(f'error: {e}')
-    print(
-        f'wrote {counts} images to {out_dir} in {time.perf_counter() - start:.1f} s'
-    )
+    print(f'wrote {counts} images to {out_dir} in '
+          f'{time.perf_counter() - start:.1f} s')
 
 
 if __name__ == '__main__':

@@ -9,9 +9,11 @@ e.g. before a distributed run::
 import argparse
 import json
 
-from mmrefine.utils.shapes_pretrained_backbone import (RECIPES,
-                                                       ensure_shapes_pretrained
-                                                       )
+# yapf: disable
+from mmrefine.utils.shapes_pretrained_backbone import (
+    RECIPES, ensure_shapes_pretrained)
+
+# yapf: enable
 
 
 def main():

@@ -133,13 +133,15 @@ class OcclusionAccuracyMetric(BaseMetric):
                                                                 dict) else {}
             seed = generator.get('seed', '<its seed>')
             raise ValueError(
-                f'OcclusionAccuracyMetric: ann_file={ann_file!r} has no occlusion '
-                f"annotations (image {ann['image_id']} lacks 'occlusions' or a thing's "
-                "'amodal_segmentation'); expected a shapes data set written by the "
-                'current generator. Regenerate it, with the parameters recorded in its '
-                "info['generator'] (images and PNGs stay the same for the same seed): "
-                f'python tools/dataset_converters/create_shapes_panoptic.py {data_root} '
-                f'--seed {seed}')
+                f'OcclusionAccuracyMetric: ann_file={ann_file!r} has no '
+                f"occlusion annotations (image {ann['image_id']} lacks "
+                "'occlusions' or a thing's 'amodal_segmentation'); "
+                'expected a shapes data set written by the current '
+                'generator. Regenerate it, with the parameters recorded in '
+                "its info['generator'] (images and PNGs stay the same for "
+                'the same seed): python '
+                'tools/dataset_converters/create_shapes_panoptic.py '
+                f'{data_root} --seed {seed}')
 
     def _category_labels(self) -> Dict[int, int]:
         """Category id -> mmdet label, by name, as mmdet's metric maps them."""
@@ -152,7 +154,8 @@ class OcclusionAccuracyMetric(BaseMetric):
         for cat_id, cat in self.categories.items():
             if cat['name'] not in classes:
                 raise ValueError(
-                    f"OcclusionAccuracyMetric: category {cat['name']!r} of the "
+                    'OcclusionAccuracyMetric: category '
+                    f"{cat['name']!r} of the "
                     f'ann_file is not in dataset_meta classes={classes}')
             labels[cat_id] = classes.index(cat['name'])
         return labels

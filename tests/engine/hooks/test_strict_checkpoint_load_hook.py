@@ -43,12 +43,11 @@ def test_missing_unexpected_and_mismatched_are_listed():
             'head.weight': torch.zeros(2),
             '0.weight': torch.zeros(4, 2)
         })
-    with pytest.raises(
-            RuntimeError,
-            match=
-        (r"does not fit the model: 1 missing keys \[1\.bias\]; 1 unexpected keys "
-         r"\[head\.weight\]; 1 shape mismatches \[0\.weight: checkpoint \(4, 2\), "
-         r"model \(3, 2\)\]\. .* pass --partial-load")):
+    pattern = (r'does not fit the model: 1 missing keys \[1\.bias\]; '
+               r'1 unexpected keys \[head\.weight\]; 1 shape mismatches '
+               r'\[0\.weight: checkpoint \(4, 2\), model \(3, 2\)\]\. .* '
+               r'pass --partial-load')
+    with pytest.raises(RuntimeError, match=pattern):
         StrictCheckpointLoadHook().after_load_checkpoint(runner(), bad)
 
 

@@ -77,8 +77,8 @@ def fuse(head, insts, logits):
     [
         # score: A (id 1) first, B (id 2) keeps 12 of 16 pixels
         ('score', STUFF + [(1 + 2000, B), (0 + 1000, A)]),
-        # soe: 0.9 exp(-0.81 / 2.5) = 0.651 < 0.7 exp(-0.01 / 2.5) = 0.697, B on
-        # top (id 1), A keeps 12 pixels
+        # soe: 0.9 exp(-0.81 / 2.5) = 0.651 < 0.7 exp(-0.01 / 2.5) = 0.697,
+        # B on top (id 1), A keeps 12 pixels
         ('soe', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
         # pairwise: O(B, A) = 0.9 > O(A, B) = 0.1, B on top
         ('pairwise', STUFF + [(0 + 2000, A), (1 + 1000, B)]),
