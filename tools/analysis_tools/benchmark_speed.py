@@ -20,6 +20,13 @@ do not compete with the models for the CPU. Prints, per model, images per
 second and the ratio to the first model; writes them to
 ``<work-dir>/benchmark_speed.json``. Threads: set ``OMP_NUM_THREADS``.
 
+Why not mmdet's ``InferenceBenchmark`` (``mmdet/utils/benchmark.py``): it
+moves its one model to CUDA and synchronises CUDA unconditionally, so it does
+not run on a CPU; it times one model per run, so two runs on a shared machine
+give no ratio; and it has no training step. This script keeps its
+conventions (warm-up rounds, batch size 1, data loading outside the timed
+step) for several models interleaved in one run.
+
 ``--device`` puts every model on that device (default: mmengine's choice,
 CUDA when available). On CUDA it also reports each model's peak memory, as if
 it ran alone: its resident tensors (parameters, buffers and, in training, the
