@@ -50,8 +50,7 @@ from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 from panopticapi.utils import rgb2id
 
-from mmrefine.models.seg_heads.panoptic_fusion_heads.semantic_layout import \
-    resolve_semantic_layout
+from mmrefine.models.layers import resolve_semantic_layout
 
 ORACLES = ('boxes', 'order', 'stuff')
 DEFAULT_RUNS = ('none', 'boxes', 'order', 'stuff', 'boxes+order')
@@ -227,9 +226,11 @@ class Oracle:
                       batch_img_metas,
                       rpn_results_list,
                       rcnn_test_cfg,
-                      rescale=False) -> List[InstanceData]:
+                      rescale=False,
+                      **kwargs) -> List[InstanceData]:
         """Ground-truth boxes (in the network input's coordinates, or the
-        original image's with ``rescale``), classes and score 1."""
+        original image's with ``rescale``), classes and score 1; the head's
+        extra features (BANet's ``s2i_feat``) are not needed."""
         device = x[0].device
         results = []
         for meta in batch_img_metas:

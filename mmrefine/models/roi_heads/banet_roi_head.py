@@ -1,5 +1,5 @@
 """BANet's RoI head: Semantic-To-Instance (S2I) aggregation, F_ins exposed."""
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.utils import empty_instances
@@ -307,6 +307,39 @@ class BANetRoIHead(StandardRoIHead):
             rescale=rescale,
             semantic_feat=semantic_feat)[0]
 
+    def predict_bbox(self,
+                     x: Tuple[Tensor],
+                     batch_img_metas: List[dict],
+                     rpn_results_list: InstanceList,
+                     rcnn_test_cfg: ConfigType,
+                     rescale: bool = False,
+                     s2i_feat: Optional[Tensor] = None) -> InstanceList:
+        """StandardRoIHead's box prediction on the S2I features.
+
+        Args:
+            s2i_feat (Tensor, optional): phi(F_S), (B, C, H/4, W/4) with C
+                the RoI features' channels; required with S2I. Defaults to
+                None.
+        """
+        proposals = [res.bboxes for res in rpn_results_list]
+        rois = bbox2roi(proposals)
+        if rois.shape[0] == 0:
+            return empty_instances(
+                batch_img_metas,
+                rois.device,
+                task_type='bbox',
+                box_type=self.bbox_head.predict_box_type,
+                num_classes=self.bbox_head.num_classes)
+        bbox_results = self._bbox_forward(x, rois, s2i_feat)
+        num_per_img = tuple(len(p) for p in proposals)
+        return self.bbox_head.predict_by_feat(
+            rois=rois.split(num_per_img),
+            cls_scores=bbox_results['cls_score'].split(num_per_img),
+            bbox_preds=bbox_results['bbox_pred'].split(num_per_img),
+            batch_img_metas=batch_img_metas,
+            rcnn_test_cfg=rcnn_test_cfg,
+            rescale=rescale)
+
     def predict_with_ins_feats(
         self,
         x: Tuple[Tensor],
@@ -329,25 +362,13 @@ class BANetRoIHead(StandardRoIHead):
         s2i_feat = self._project_semantic(semantic_feat)
         batch_img_metas = [s.metainfo for s in batch_data_samples]
         # Boxes stay in the network input's coordinates for the masks.
-        proposals = [res.bboxes for res in rpn_results_list]
-        rois = bbox2roi(proposals)
-        if rois.shape[0] == 0:
-            results_list = empty_instances(
-                batch_img_metas,
-                rois.device,
-                task_type='bbox',
-                box_type=self.bbox_head.predict_box_type,
-                num_classes=self.bbox_head.num_classes)
-        else:
-            bbox_results = self._bbox_forward(x, rois, s2i_feat)
-            num_per_img = tuple(len(p) for p in proposals)
-            results_list = self.bbox_head.predict_by_feat(
-                rois=rois.split(num_per_img),
-                cls_scores=bbox_results['cls_score'].split(num_per_img),
-                bbox_preds=bbox_results['bbox_pred'].split(num_per_img),
-                batch_img_metas=batch_img_metas,
-                rcnn_test_cfg=self.test_cfg,
-                rescale=False)
+        results_list = self.predict_bbox(
+            x,
+            batch_img_metas,
+            rpn_results_list,
+            self.test_cfg,
+            rescale=False,
+            s2i_feat=s2i_feat)
 
         mask_rois = bbox2roi([res.bboxes for res in results_list])
         if mask_rois.shape[0] == 0:
