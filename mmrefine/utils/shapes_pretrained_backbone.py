@@ -234,11 +234,12 @@ def ensure_shapes_pretrained(name: str,
         if not osp.exists(path):
             log(f'{SCHEME}{name}: not in the cache, training it -> {path}')
             state_dict, meta = pretrain_shapes_backbone(RECIPES[name], log)
+            # the record first, so that the weights never exist without it
+            with open(path[:-len('.pth')] + '.json', 'w') as f:
+                json.dump(meta, f, indent=1)
             tmp = path + '.tmp'
             torch.save(dict(state_dict=state_dict, meta=meta), tmp)
             os.replace(tmp, path)
-            with open(path[:-len('.pth')] + '.json', 'w') as f:
-                json.dump(meta, f, indent=1)
     return path
 
 
