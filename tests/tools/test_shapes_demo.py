@@ -12,20 +12,31 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAIN_CONFIG = osp.join(REPO, 'configs', 'refine', 'refine_r18_fpn_shapes.py')
 
 
-def test_shapes_demo(tiny_config, run_cmd, tmp_path):
+def test_shapes_demo(tiny_config, tiny_shapes, run_cmd, tmp_path):
     work_dir = str(tmp_path / 'demo')
     out = run_cmd([
         sys.executable, 'tools/shapes_demo.py',
         tiny_config(2, base=MAIN_CONFIG), '--work-dir', work_dir
     ])
     assert 'PQ on the shapes val split' in out
-    for row in ('all', 'th', 'st'):
-        assert any(line.split()[:1] == [row] and len(line.split()) == 4
-                   for line in out.splitlines()), out[-2000:]
     with open(osp.join(work_dir, 'demo_metrics.json')) as f:
         metrics = json.load(f)
-    assert 0.0 <= metrics['coco_panoptic/PQ'] <= 100.0
-    assert 0.0 <= metrics['occlusion/occ_acc'] <= 100.0
+    # the printed table is the metrics file's
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.split()[:1] in (['all'], ['th'], ['st'])}
+    for row, split in (('all', ''), ('th', '_th'), ('st', '_st')):
+        assert rows[row] == [
+            f'{metrics[f"coco_panoptic/{k}{split}"]:.1f}'
+            for k in ('PQ', 'SQ', 'RQ')
+        ], out[-2000:]
+    # the occlusion metric read the val split's pairs
+    with open(osp.join(tiny_shapes, 'annotations',
+                       'panoptic_val2017.json')) as f:
+        annotated = sum(
+            len(a['occlusions']) for a in json.load(f)['annotations'])
+    assert 0 < metrics['occlusion/occ_pairs_total'] <= annotated
+    assert metrics['occlusion/occ_pairs'] <= \
+        metrics['occlusion/occ_pairs_total']
     picture = mmcv.imread(osp.join(work_dir, 'demo.png'))
     # image | ground truth | prediction, each 96 x 96
     assert picture.shape == (96, 3 * 96, 3)
