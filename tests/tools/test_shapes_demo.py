@@ -22,8 +22,11 @@ def test_shapes_demo(tiny_config, tiny_shapes, run_cmd, tmp_path):
     with open(osp.join(work_dir, 'demo_metrics.json')) as f:
         metrics = json.load(f)
     # the printed table is the metrics file's
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
-            if line.split()[:1] in (['all'], ['th'], ['st'])}
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in out.splitlines()
+        if line.split()[:1] in (['all'], ['th'], ['st'])
+    }
     for row, split in (('all', ''), ('th', '_th'), ('st', '_st')):
         assert rows[row] == [
             f'{metrics[f"coco_panoptic/{k}{split}"]:.1f}'
