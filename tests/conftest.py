@@ -199,13 +199,15 @@ data_root = {data_root + '/'!r}
 img_scale = (96, 96)
 max_iters = {max_iters}
 loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=[
+train_dataloader = dict(**loader, dataset=dict(
+    data_root=data_root, generator=None, pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='LoadPanopticAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')]))
-val_dataloader = dict(**loader, dataset=dict(data_root=data_root, pipeline=[
+val_dataloader = dict(**loader, dataset=dict(
+    data_root=data_root, generator=None, pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='LoadPanopticAnnotations'),

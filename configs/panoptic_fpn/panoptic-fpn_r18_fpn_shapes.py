@@ -2,7 +2,7 @@
 # on a CPU on the shapes data set (protocol v2): ResNet-18 started, as mmdet
 # starts from ImageNet, from weights pretrained on shapes crops (frozen BN
 # statistics and stem, mmdet's defaults), a 64-channel FPN, 300 proposals, 128
-# sampled RoIs.
+# sampled RoIs; mmdet's box head (two 1024-wide FCs).
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     '../_base_/datasets/shapes_panoptic.py',
@@ -34,10 +34,7 @@ model = dict(
     rpn_head=dict(in_channels=channels, feat_channels=channels),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=channels),
-        bbox_head=dict(
-            in_channels=channels,
-            fc_out_channels=256,
-            num_classes=num_things_classes),
+        bbox_head=dict(in_channels=channels, num_classes=num_things_classes),
         mask_roi_extractor=dict(out_channels=channels),
         mask_head=dict(
             in_channels=channels,

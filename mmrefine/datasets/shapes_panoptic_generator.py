@@ -64,7 +64,7 @@ STUFF_ID_BASE = 1000  # stuff segment id = base + category id; things 1..n
 class ShapesConfig:
     """Parameters of the generator; every one is validated."""
     num_train: int = 1000
-    num_val: int = 500
+    num_val: int = 1000
     img_size: Tuple[int, int] = (256, 256)  # (height, width)
     min_instances: int = 2
     max_instances: int = 6

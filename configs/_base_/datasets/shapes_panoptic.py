@@ -26,12 +26,32 @@ test_pipeline = [
                    'scale_factor'))
 ]
 
+# The data of protocol v2 (the generator's defaults): a set written with other
+# parameters fails when the data set is built, instead of giving other numbers.
+generator = dict(
+    num_train=1000,
+    num_val=1000,
+    img_size=(256, 256),
+    min_instances=2,
+    max_instances=6,
+    occlusion_rate=0.5,
+    same_class_rate=0.3,
+    min_visible=0.3,
+    size_range=(0.06, 0.2),
+    seed=0)
+
 train_dataloader = dict(
     dataset=dict(
-        type=dataset_type, data_root=data_root, pipeline=train_pipeline))
+        type=dataset_type,
+        data_root=data_root,
+        generator=generator,
+        pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        type=dataset_type, data_root=data_root, pipeline=test_pipeline))
+        type=dataset_type,
+        data_root=data_root,
+        generator=generator,
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # PQ (mmdet's metric), then the occlusion accuracy of the fusion on the pairs
