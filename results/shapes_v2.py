@@ -1,12 +1,148 @@
 # Protocol v2 of the shapes benchmark (README, "Shapes benchmark v2"): every
-# row trains with the baseline's schedule from the shapes-pretrained ResNet-18.
+# row trains with the baseline's schedule from the shapes-pretrained ResNet-18
+# and differs from the row it builds on only by what its paper row changes.
+# Learning-free or test-time rows (checkpoint_of) evaluate another row's
+# checkpoint; REFINE's Table 5 and 6 heads train alone on the frozen IBPP
+# model of the same seed (init_from). Three seeds for the rows whose claims
+# the README judges, one for the others.
 # Run: python tools/analysis_tools/run_grid.py results/shapes_v2.py
+PFPN = 'configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py'
+SEEDS = [0, 1, 2]
+
 rows = [
+    # the baseline, and the learning-free fusions on its checkpoint
+    dict(name='panoptic-fpn', config=PFPN, seeds=SEEDS),
     dict(
-        name='panoptic-fpn',
-        config='configs/panoptic_fpn/panoptic-fpn_r18_fpn_shapes.py',
-        seeds=[0, 1, 2]),
+        name='panoptic-fpn_ue',
+        config='configs/refine/panoptic-fpn_r18_fpn_ue_shapes.py',
+        checkpoint_of='panoptic-fpn',
+        seeds=SEEDS),
+    dict(
+        name='panoptic-fpn_oh',
+        config='configs/banet/panoptic-fpn_r18_fpn_oh_shapes.py',
+        checkpoint_of='panoptic-fpn',
+        seeds=SEEDS),
+    # REFINE Tables 3 and 4
+    dict(
+        name='refine_ibpp',
+        config='configs/refine/refine_r18_fpn_ibpp_shapes.py',
+        seeds=SEEDS),
+    dict(
+        name='refine_ibpp-soe',
+        config='configs/refine/refine_r18_fpn_ibpp-soe_shapes.py',
+        seeds=SEEDS),
+    dict(
+        name='refine',
+        config='configs/refine/refine_r18_fpn_shapes.py',
+        checkpoint_of='refine_ibpp-soe',
+        seeds=SEEDS),
+    dict(
+        name='refine_ibpp-t1',
+        config='configs/refine/refine_r18_fpn_ibpp-t1_shapes.py'),
+    dict(
+        name='refine_ibpp-t2',
+        config='configs/refine/refine_r18_fpn_ibpp-t2_shapes.py'),
+    # REFINE Tables 5 and 6: occlusion heads on the frozen IBPP model
+    dict(
+        name='refine_ibpp-occ-mask',
+        config='configs/refine/refine_r18_fpn_ibpp-occ-mask_shapes.py',
+        init_from='refine_ibpp'),
+    dict(
+        name='refine_ibpp-occ-mask-feat',
+        config='configs/refine/refine_r18_fpn_ibpp-occ-mask-feat_shapes.py',
+        init_from='refine_ibpp'),
+    dict(
+        name='refine_ibpp-occ-mask-feat-label',
+        config='configs/refine/'
+        'refine_r18_fpn_ibpp-occ-mask-feat-label_shapes.py',
+        init_from='refine_ibpp'),
+    dict(
+        name='refine_ibpp-soe-frozen',
+        config='configs/refine/refine_r18_fpn_ibpp-soe-frozen_shapes.py',
+        checkpoint_of='refine_ibpp-occ-mask-feat-label'),
+    dict(
+        name='refine_ibpp-soe-frozen_sigma2.0',
+        config='configs/refine/refine_r18_fpn_ibpp-soe-frozen_shapes.py',
+        checkpoint_of='refine_ibpp-occ-mask-feat-label',
+        cfg_options={'model.panoptic_fusion_head.soe_sigma': 2.0}),
+    dict(
+        name='refine_ibpp-soe-frozen_sigma4.0',
+        config='configs/refine/refine_r18_fpn_ibpp-soe-frozen_shapes.py',
+        checkpoint_of='refine_ibpp-occ-mask-feat-label',
+        cfg_options={'model.panoptic_fusion_head.soe_sigma': 4.0}),
+    # BANet Table 2
+    dict(
+        name='banet_baseline',
+        config='configs/banet/banet_r18_fpn_baseline_shapes.py'),
+    dict(
+        name='banet_baseline-sim',
+        config='configs/banet/banet_r18_fpn_baseline-sim_shapes.py'),
+    dict(
+        name='banet_baseline-sim-ocm',
+        config='configs/banet/banet_r18_fpn_baseline-sim-ocm_shapes.py'),
+    dict(
+        name='banet_heuristic',
+        config='configs/banet/banet_r18_fpn_heuristic_shapes.py',
+        seeds=SEEDS),
+    dict(
+        name='banet',
+        config='configs/banet/banet_r18_fpn_shapes.py',
+        checkpoint_of='banet_heuristic',
+        seeds=SEEDS),
+    # BANet Table 4: one stage replaced by the ground truth
+    dict(
+        name='panoptic-fpn_oracle-boxes',
+        config=PFPN,
+        checkpoint_of='panoptic-fpn',
+        oracle='boxes'),
+    dict(
+        name='panoptic-fpn_oracle-boxes+order',
+        config=PFPN,
+        checkpoint_of='panoptic-fpn',
+        oracle='boxes+order'),
+    dict(
+        name='panoptic-fpn_oracle-stuff',
+        config=PFPN,
+        checkpoint_of='panoptic-fpn',
+        oracle='stuff'),
+    dict(
+        name='refine_oracle-boxes',
+        config='configs/refine/refine_r18_fpn_shapes.py',
+        checkpoint_of='refine_ibpp-soe',
+        oracle='boxes'),
+    dict(
+        name='refine_oracle-boxes+order',
+        config='configs/refine/refine_r18_fpn_shapes.py',
+        checkpoint_of='refine_ibpp-soe',
+        oracle='boxes+order'),
+    dict(
+        name='refine_oracle-stuff',
+        config='configs/refine/refine_r18_fpn_shapes.py',
+        checkpoint_of='refine_ibpp-soe',
+        oracle='stuff'),
+    dict(
+        name='banet_oracle-boxes',
+        config='configs/banet/banet_r18_fpn_shapes.py',
+        checkpoint_of='banet_heuristic',
+        oracle='boxes'),
+    dict(
+        name='banet_oracle-boxes+order',
+        config='configs/banet/banet_r18_fpn_shapes.py',
+        checkpoint_of='banet_heuristic',
+        oracle='boxes+order'),
+    dict(
+        name='banet_oracle-stuff',
+        config='configs/banet/banet_r18_fpn_shapes.py',
+        checkpoint_of='banet_heuristic',
+        oracle='stuff'),
 ]
+
+PANOPTIC = ['PQ', 'PQ_th', 'RQ_th', 'PQ_st']
+OCCLUSION = [
+    'occ_acc',
+    dict(key='occ_pairs', digits=0),
+]
+TRAIN = [dict(key='train_seconds', title='train (min)', scale=1 / 60)]
 tables = [
     dict(
         name='shapes-v2-baseline',
@@ -14,7 +150,61 @@ tables = [
         columns=[
             'PQ', 'RQ', 'PQ_th', 'RQ_th', 'PQ_st', 'occ_acc',
             dict(key='occ_coverage', title='occ coverage %'),
-            dict(key='occ_pairs', digits=0),
-            dict(key='train_seconds', title='train (min)', scale=1 / 60)
-        ]),
+            dict(key='occ_pairs', digits=0)
+        ] + TRAIN),
+    dict(
+        name='shapes-v2-fusions',
+        rows=[('panoptic-fpn', 'PanopticFPN, heuristic fusion'),
+              ('panoptic-fpn_ue', '+ Unknown Erasing (REFINE)'),
+              ('panoptic-fpn_oh', '+ occlusion handling (BANet)')],
+        columns=PANOPTIC + OCCLUSION),
+    dict(
+        name='shapes-v2-refine-table3',
+        rows=[('panoptic-fpn', 'baseline (PanopticFPN)'),
+              ('refine_ibpp', '+ IBPP (T = 3)'),
+              ('refine_ibpp-soe', '+ SOE'), ('refine', '+ UE (REFINE)')],
+        columns=PANOPTIC + OCCLUSION + TRAIN),
+    dict(
+        name='shapes-v2-refine-table4',
+        rows=[('panoptic-fpn', 'baseline (T = 0)'),
+              ('refine_ibpp-t1', 'IBPP, T = 1'),
+              ('refine_ibpp-t2', 'IBPP, T = 2'),
+              ('refine_ibpp', 'IBPP, T = 3')],
+        columns=PANOPTIC + TRAIN),
+    dict(
+        name='shapes-v2-refine-table5-6',
+        rows=[('refine_ibpp', 'heuristic fusion (score order)'),
+              ('refine_ibpp-occ-mask', 'mask prediction'),
+              ('refine_ibpp-occ-mask-feat', '+ mask feature'),
+              ('refine_ibpp-occ-mask-feat-label',
+               '+ label (strong baseline)'),
+              ('refine_ibpp-soe-frozen_sigma2.0', '+ confidence, SOE σ 2.0'),
+              ('refine_ibpp-soe-frozen', '+ confidence, SOE σ 2.5'),
+              ('refine_ibpp-soe-frozen_sigma4.0', '+ confidence, SOE σ 4.0')],
+        columns=['PQ_th', 'SQ_th', 'RQ_th'] + OCCLUSION),
+    dict(
+        name='shapes-v2-banet-table2',
+        rows=[('banet_baseline', 'baseline'),
+              ('banet_baseline-sim', '+ SIM'),
+              ('banet_baseline-sim-ocm', '+ SIM + OCM'),
+              ('banet_heuristic', '+ S2I (heuristic fusion)'),
+              ('banet', '+ OH (BANet)')],
+        columns=PANOPTIC + ['RQ_st'] + OCCLUSION + TRAIN),
+    dict(
+        name='shapes-v2-oracles',
+        rows=[
+            ('panoptic-fpn', 'PanopticFPN'),
+            ('panoptic-fpn_oracle-boxes', '  GT boxes and classes'),
+            ('panoptic-fpn_oracle-boxes+order', '  GT boxes + GT order'),
+            ('panoptic-fpn_oracle-stuff', '  GT stuff'),
+            ('refine', 'REFINE'),
+            ('refine_oracle-boxes', '  GT boxes and classes'),
+            ('refine_oracle-boxes+order', '  GT boxes + GT order'),
+            ('refine_oracle-stuff', '  GT stuff'),
+            ('banet', 'BANet'),
+            ('banet_oracle-boxes', '  GT boxes and classes'),
+            ('banet_oracle-boxes+order', '  GT boxes + GT order'),
+            ('banet_oracle-stuff', '  GT stuff'),
+        ],
+        columns=PANOPTIC + OCCLUSION),
 ]

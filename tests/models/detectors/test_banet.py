@@ -15,7 +15,6 @@ from mmrefine.models import BANet
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CONFIG = osp.join(REPO, 'configs', 'banet', 'banet_r18_fpn_shapes.py')
-NOH_CONFIG = osp.join(REPO, 'configs', 'banet', 'banet_r18_fpn_noh_shapes.py')
 NUM_CLASSES = 7
 
 
@@ -127,18 +126,19 @@ def test_ground_truth_boxes_sampled_for_the_inlay(model):
         assert len(model.sample_inlay_rois(one['data_samples'])) == 2
 
 
-@pytest.mark.parametrize('variant', ['noh', 'baseline', 'sim'])
-def test_ablation_variants_train_and_predict(variant):
-    overrides = dict(
-        noh={},
-        baseline=dict(
-            roi_head=dict(semantic_channels=None),
-            semantic_head=dict(sim=None, ocm=None)),
-        sim=dict(
-            roi_head=dict(semantic_channels=None),
-            semantic_head=dict(ocm=None)))[variant]
-    model = build(NOH_CONFIG if variant == 'noh' else CONFIG, **overrides)
+@pytest.mark.parametrize(
+    'variant', ['baseline', 'baseline-sim', 'baseline-sim-ocm', 'heuristic'])
+def test_table2_chain_trains_and_predicts(variant):
+    """Each shapes config of BANet's Table 2 chain adds its module."""
+    config = osp.join(REPO, 'configs', 'banet',
+                      f'banet_r18_fpn_{variant}_shapes.py')
+    model = build(config)
     assert model.semantic_head.with_i2s == (variant != 'baseline')
+    assert (getattr(model.semantic_head, 'ocm', None)
+            is not None) == (variant not in ('baseline', 'baseline-sim'))
+    assert (model.roi_head.semantic_channels is not None) == (
+        variant == 'heuristic')
+    assert type(model.panoptic_fusion_head).__name__ == 'HeuristicFusionHead'
     model.train()
     losses = model(**inputs(model), mode='loss')
     assert ('loss_i2s' in losses) == (variant != 'baseline')
