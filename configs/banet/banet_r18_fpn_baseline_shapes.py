@@ -17,8 +17,8 @@ norm_cfg = dict(type='GN', num_groups=16, requires_grad=True)
 model = dict(
     type='BANet',
     roi_head=dict(
-        type='BANetRoIHead',
-        mask_head=dict(type='BANetMaskHead', num_convs=3)),
+        type='BANetRoIHead', mask_head=dict(type='BANetMaskHead',
+                                            num_convs=3)),
     semantic_head=dict(
         _delete_=True,
         type='BANetSemanticHead',

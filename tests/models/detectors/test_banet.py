@@ -134,8 +134,8 @@ def test_table2_chain_trains_and_predicts(variant):
                       f'banet_r18_fpn_{variant}_shapes.py')
     model = build(config)
     assert model.semantic_head.with_i2s == (variant != 'baseline')
-    assert (getattr(model.semantic_head, 'ocm', None)
-            is not None) == (variant not in ('baseline', 'baseline-sim'))
+    assert (getattr(model.semantic_head, 'ocm', None) is not None) == (
+        variant not in ('baseline', 'baseline-sim'))
     assert (model.roi_head.semantic_channels is not None) == (
         variant == 'heuristic')
     assert type(model.panoptic_fusion_head).__name__ == 'HeuristicFusionHead'
