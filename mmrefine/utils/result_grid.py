@@ -34,6 +34,18 @@ trained row's training from that row's final checkpoint at the same seed
 ``tools/analysis_tools/oracle.py`` (BANet's Table 4) instead of
 ``tools/test.py``.
 
+A table of claims lists, instead of ``rows`` and ``columns``, ``claims``:
+each compares a row with a baseline row on one metric, seed by seed, and
+gets a verdict (:mod:`mmrefine.utils.claim_verdict`)::
+
+    dict(name='claims',
+         claims=[dict(paper='REFINE', claim='IBPP adds PQ',
+                      paper_value='+2.6 PQ (Table 3)', row='refine_ibpp',
+                      baseline='panoptic-fpn', metric='PQ',
+                      min_seeds=3,      # default
+                      target=None,      # a gain the mean is compared with
+                      min_pairs=None)]) # occ_acc: judged pairs a row needs
+
 A table cell is the mean +- the sample standard deviation over the row's
 result files, with their number n; a column names a metric
 (``'coco_panoptic/PQ'``, or a suffix after the last ``/`` that only one
@@ -49,6 +61,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
+from .claim_verdict import OCC_ACC, gain_verdict, pooled_accuracy
+from .claim_verdict import wilson_interval
+
 MARKER_START = '<!-- results:{} -->'
 MARKER_END = '<!-- /results:{} -->'
 ROW_KEYS = {
@@ -56,6 +71,10 @@ ROW_KEYS = {
     'oracle'
 }
 TIME_FIELDS = ('train_seconds', 'test_seconds', 'test_step_seconds')
+CLAIM_KEYS = {
+    'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric',
+    'min_seeds', 'target', 'min_pairs'
+}
 
 
 class ResultGrid:
@@ -149,6 +168,10 @@ class ResultGrid:
             name = table.get('name')
             if not name or name in checked:
                 self._fail(f'table name {name!r} is missing or used twice')
+            if 'claims' in table:
+                checked[name] = dict(
+                    name=name, claims=self._check_claims(name, table))
+                continue
             rows = [tuple(r) for r in table.get('rows', [])]
             unknown = [r[0] for r in rows if r[0] not in self.rows]
             if not rows or unknown or any(len(r) != 2 for r in rows):
@@ -164,6 +187,25 @@ class ResultGrid:
                            'scale=...)')
             checked[name] = dict(name=name, rows=rows, columns=columns)
         return checked
+
+    def _check_claims(self, name: str, table: dict) -> List[dict]:
+        claims = []
+        for k, claim in enumerate(table['claims']):
+            unknown = set(claim) - CLAIM_KEYS
+            missing = {'paper', 'claim', 'paper_value', 'row', 'baseline',
+                       'metric'} - set(claim)
+            if unknown or missing:
+                self._fail(f'table {name!r}, claim {k}: unknown keys '
+                           f'{sorted(unknown)}, missing {sorted(missing)}')
+            for key in ('row', 'baseline'):
+                if claim[key] not in self.rows:
+                    self._fail(f'table {name!r}, claim {k}: {key} '
+                               f'{claim[key]!r} is not a row of this grid')
+            claims.append(
+                dict(
+                    dict(min_seeds=3, target=None, min_pairs=None),
+                    **claim))
+        return claims
 
     # ------------------------------------------------------- cells ----
     def cells(self) -> List[Tuple[dict, int]]:
@@ -190,6 +232,8 @@ class ResultGrid:
     def render_table(self, name: str) -> str:
         """The markdown of table ``name`` (without the markers)."""
         table = self.tables[name]
+        if 'claims' in table:
+            return self._render_claims(table)
         lines = [
             '| | ' +
             ' | '.join(c.get('title', c['key'])
@@ -215,6 +259,70 @@ class ResultGrid:
             '`tools/analysis_tools/render_results.py`.'
         ]
         return '\n'.join(lines)
+
+    def _render_claims(self, table: dict) -> str:
+        lines = [
+            "| paper | claim | paper's number | ours: row - baseline, mean ± "
+            'sd (n seeds) | verdict |', '| --- | --- | --- | --- | --- |'
+        ]
+        machines = set()
+        for claim in table['claims']:
+            row = {r['seed']: r for r in self.load_results(claim['row'])}
+            base = {
+                r['seed']: r
+                for r in self.load_results(claim['baseline'])
+            }
+            machines.update(r['machine']['kind']
+                            for r in list(row.values()) + list(base.values()))
+            seeds = sorted(set(row) & set(base))
+            diffs = [
+                self._value(row[s], claim['metric'], claim['row']) -
+                self._value(base[s], claim['metric'], claim['baseline'])
+                for s in seeds
+            ]
+            ours = self._format_difference(diffs)
+            verdict = gain_verdict(diffs, claim['min_seeds'], claim['target'])
+            if claim['metric'] == OCC_ACC and seeds:
+                pooled = [
+                    pooled_accuracy([results[s] for s in seeds])
+                    for results in (row, base)
+                ]
+                ours += '; ' + ' vs '.join(
+                    self._format_accuracy(*p) for p in pooled)
+                fewest = min(judged for _, judged in pooled)
+                if claim['min_pairs'] and fewest < claim['min_pairs'] and \
+                        not verdict.startswith('not judged'):
+                    verdict = (f'not judged ({fewest} judged pairs, needs '
+                               f"{claim['min_pairs']})")
+            lines.append(f"| {claim['paper']} | {claim['claim']} | "
+                         f"{claim['paper_value']} | {ours} | {verdict} |")
+        if len(machines) > 1:
+            self._fail(f'table {table["name"]!r} mixes cells of machines '
+                       f'{sorted(machines)}; a table comes from one kind')
+        lines += [
+            '', f'Differences at each seed both rows have, from `results/'
+            f'{self.name}/`; machine: '
+            f"{machines.pop() if machines else 'none yet'}. Rendered by "
+            '`tools/analysis_tools/render_results.py`.'
+        ]
+        return '\n'.join(lines)
+
+    @staticmethod
+    def _format_difference(diffs: List[float]) -> str:
+        if not diffs:
+            return '-'
+        mean = f'{statistics.fmean(diffs):+.1f}'
+        if len(diffs) == 1:
+            return f'{mean} (1)'
+        return f'{mean} ± {statistics.stdev(diffs):.1f} ({len(diffs)})'
+
+    @staticmethod
+    def _format_accuracy(correct: int, judged: int) -> str:
+        if not judged:
+            return 'no judged pairs'
+        low, high = wilson_interval(correct, judged)
+        return (f'{100 * correct / judged:.1f} % [{low:.1f}, {high:.1f}] '
+                f'of {judged}')
 
     def _column(self, results: List[dict], column: dict, row_name: str) -> str:
         """One table cell: the column over a row's results; ``'-'`` where

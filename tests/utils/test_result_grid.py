@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from mmrefine.utils import ResultGrid, format_mean_std
+from mmrefine.utils import ResultGrid, format_mean_std, wilson_interval
 
 MACHINE = dict(kind='Test CPU, 2 cores, no GPU')
 GRID = """
@@ -137,3 +137,58 @@ def test_format_mean_std():
     assert format_mean_std([]) == '-'
     assert format_mean_std([1.25], 2) == '1.25'
     assert format_mean_std([1.0, 2.0, 3.0]) == '2.0 ± 1.0'
+
+
+CLAIMS_GRID = GRID + """
+tables.append(
+    dict(name='claims',
+         claims=[
+             dict(paper='P', claim='OH adds PQ', paper_value='+1', row='oh',
+                  baseline='base', metric='PQ', target=2),
+             dict(paper='P', claim='OH orders better', paper_value='-',
+                  row='oh', baseline='base', metric='occ_acc',
+                  min_pairs=300),
+             dict(paper='P', claim='the same, more pairs', paper_value='-',
+                  row='oh', baseline='base', metric='occ_acc',
+                  min_pairs=400),
+             dict(paper='P', claim='B adds PQ', paper_value='-', row='b',
+                  baseline='base', metric='PQ'),
+         ]))
+"""
+
+
+def test_render_claims_from_fixture_files(tmp_path):
+    """Paired differences per seed, their verdict, and the pooled occlusion
+    accuracy of each row with its Wilson interval."""
+    oh = [('oh', result(s, pq, 0.0, acc, pairs, None))
+          for s, pq, acc, pairs in ((0, 41.0, 70.0, 100), (1, 43.2, 80.0, 110),
+                                    (2, 45.0, 90.0, 120))]
+    grid = ResultGrid(
+        make_repo(str(tmp_path), CLAIMS_GRID, results=FIXTURE[:3] + oh))
+
+    def accuracy(correct, judged):
+        low, high = wilson_interval(correct, judged)
+        return (f'{100 * correct / judged:.1f} % [{low:.1f}, {high:.1f}] of '
+                f'{judged}')
+
+    # base: 60 + 77 + 96 of 330 pairs; oh: 70 + 88 + 108 of 330
+    pooled = f'{accuracy(266, 330)} vs {accuracy(233, 330)}'
+    lines = grid.render_table('claims').splitlines()
+    assert lines[2:6] == [
+        '| P | OH adds PQ | +1 | +1.1 ± 0.1 (3) | shown; target +2 not met |',
+        f'| P | OH orders better | - | +10.0 ± 0.0 (3); {pooled} | shown |',
+        f'| P | the same, more pairs | - | +10.0 ± 0.0 (3); {pooled} '
+        '| not judged (330 judged pairs, needs 400) |',
+        '| P | B adds PQ | - | - | not judged (n = 0, needs 3) |',
+    ]
+    assert 'machine: Test CPU, 2 cores, no GPU' in lines[-1]
+
+
+def test_claim_with_an_unknown_row(tmp_path):
+    grid = GRID + """
+tables.append(dict(name='c', claims=[dict(
+    paper='P', claim='x', paper_value='-', row='nope', baseline='base',
+    metric='PQ')]))
+"""
+    with pytest.raises(ValueError, match="row 'nope' is not a row"):
+        ResultGrid(make_repo(str(tmp_path), grid))
