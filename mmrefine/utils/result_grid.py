@@ -61,8 +61,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from .claim_verdict import OCC_ACC, gain_verdict, pooled_accuracy
-from .claim_verdict import wilson_interval
+from .claim_verdict import (OCC_ACC, gain_verdict, pooled_accuracy,
+                            wilson_interval)
 
 MARKER_START = '<!-- results:{} -->'
 MARKER_END = '<!-- /results:{} -->'
@@ -72,8 +72,8 @@ ROW_KEYS = {
 }
 TIME_FIELDS = ('train_seconds', 'test_seconds', 'test_step_seconds')
 CLAIM_KEYS = {
-    'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric',
-    'min_seeds', 'target', 'min_pairs'
+    'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric', 'min_seeds',
+    'target', 'min_pairs'
 }
 
 
@@ -192,8 +192,9 @@ class ResultGrid:
         claims = []
         for k, claim in enumerate(table['claims']):
             unknown = set(claim) - CLAIM_KEYS
-            missing = {'paper', 'claim', 'paper_value', 'row', 'baseline',
-                       'metric'} - set(claim)
+            missing = {
+                'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric'
+            } - set(claim)
             if unknown or missing:
                 self._fail(f'table {name!r}, claim {k}: unknown keys '
                            f'{sorted(unknown)}, missing {sorted(missing)}')
@@ -202,9 +203,7 @@ class ResultGrid:
                     self._fail(f'table {name!r}, claim {k}: {key} '
                                f'{claim[key]!r} is not a row of this grid')
             claims.append(
-                dict(
-                    dict(min_seeds=3, target=None, min_pairs=None),
-                    **claim))
+                dict(dict(min_seeds=3, target=None, min_pairs=None), **claim))
         return claims
 
     # ------------------------------------------------------- cells ----
@@ -268,10 +267,7 @@ class ResultGrid:
         machines = set()
         for claim in table['claims']:
             row = {r['seed']: r for r in self.load_results(claim['row'])}
-            base = {
-                r['seed']: r
-                for r in self.load_results(claim['baseline'])
-            }
+            base = {r['seed']: r for r in self.load_results(claim['baseline'])}
             machines.update(r['machine']['kind']
                             for r in list(row.values()) + list(base.values()))
             seeds = sorted(set(row) & set(base))
