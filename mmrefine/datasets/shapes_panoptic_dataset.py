@@ -59,5 +59,6 @@ class ShapesPanopticDataset(CheckedCocoPanopticDataset):
                         f'this config expects {key}={expected!r}. Write the '
                         'set again: python tools/dataset_converters/'
                         'create_shapes_panoptic.py <data root> --overwrite '
-                        '(and the options that differ)')
+                        '(and the options that differ), or, for a set of '
+                        'your own, set the data set\'s generator=None')
         return super().load_data_list()

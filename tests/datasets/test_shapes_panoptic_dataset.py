@@ -2,6 +2,7 @@
 import os.path as osp
 
 import numpy as np
+import pytest
 import torch
 from mmdet.datasets import CocoPanopticDataset
 from mmdet.evaluation import CocoPanopticMetric
@@ -76,3 +77,22 @@ def test_ground_truth_as_prediction_scores_pq_100(tiny_shapes):
     assert result['coco_panoptic/PQ'] == 100.0
     assert result['coco_panoptic/PQ_th'] == 100.0 and result[
         'coco_panoptic/PQ_st'] == 100.0
+
+
+def test_generator_parameters_pin_the_data(tiny_shapes):
+    """A config's ``generator`` must match the set's ``info.generator``;
+    lists in the JSON compare equal to the config's tuples."""
+    assert len(
+        build(
+            tiny_shapes, generator=dict(num_val=3, img_size=(96, 96),
+                                        seed=3))) == 3
+    with pytest.raises(
+            ValueError,
+            match=r'panoptic_val2017.json was written with num_val=3; this '
+            r'config expects num_val=1000.*generator=None'):
+        build(tiny_shapes, generator=dict(num_val=1000))
+    with pytest.raises(
+            ValueError,
+            match=r'img_size=\(96, 96\); this config '
+            r'expects img_size=\(256, 256\)'):
+        build(tiny_shapes, generator=dict(img_size=(256, 256)))

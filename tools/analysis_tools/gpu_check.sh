@@ -122,8 +122,10 @@ speed() {
         --train-iters $train_iters --train-warmup $warmup --work-dir "$WORK/speed" \
         --cfg-options train_dataloader.dataset.type=ShapesPanopticDataset \
         "train_dataloader.dataset.data_root=$data/" \
+        train_dataloader.dataset.generator=None \
         test_dataloader.dataset.type=ShapesPanopticDataset \
-        "test_dataloader.dataset.data_root=$data/" "${options[@]}" &&
+        "test_dataloader.dataset.data_root=$data/" \
+        test_dataloader.dataset.generator=None "${options[@]}" &&
         cp "$WORK/speed/benchmark_speed.json" "$OUT/speed.json"
 }
 
