@@ -95,52 +95,20 @@ rows = [
         config='configs/banet/banet_r18_fpn_shapes.py',
         checkpoint_of='banet_heuristic',
         seeds=SEEDS),
-    # BANet Table 4: one stage replaced by the ground truth
+]
+# BANet Table 4: one stage replaced by the ground truth, on seed 0
+rows += [
     dict(
-        name='panoptic-fpn_oracle-boxes',
-        config=PFPN,
-        checkpoint_of='panoptic-fpn',
-        oracle='boxes'),
-    dict(
-        name='panoptic-fpn_oracle-boxes+order',
-        config=PFPN,
-        checkpoint_of='panoptic-fpn',
-        oracle='boxes+order'),
-    dict(
-        name='panoptic-fpn_oracle-stuff',
-        config=PFPN,
-        checkpoint_of='panoptic-fpn',
-        oracle='stuff'),
-    dict(
-        name='refine_oracle-boxes',
-        config='configs/refine/refine_r18_fpn_shapes.py',
-        checkpoint_of='refine_ibpp-soe',
-        oracle='boxes'),
-    dict(
-        name='refine_oracle-boxes+order',
-        config='configs/refine/refine_r18_fpn_shapes.py',
-        checkpoint_of='refine_ibpp-soe',
-        oracle='boxes+order'),
-    dict(
-        name='refine_oracle-stuff',
-        config='configs/refine/refine_r18_fpn_shapes.py',
-        checkpoint_of='refine_ibpp-soe',
-        oracle='stuff'),
-    dict(
-        name='banet_oracle-boxes',
-        config='configs/banet/banet_r18_fpn_shapes.py',
-        checkpoint_of='banet_heuristic',
-        oracle='boxes'),
-    dict(
-        name='banet_oracle-boxes+order',
-        config='configs/banet/banet_r18_fpn_shapes.py',
-        checkpoint_of='banet_heuristic',
-        oracle='boxes+order'),
-    dict(
-        name='banet_oracle-stuff',
-        config='configs/banet/banet_r18_fpn_shapes.py',
-        checkpoint_of='banet_heuristic',
-        oracle='stuff'),
+        name=f'{model}_oracle-{oracle}',
+        config=config,
+        checkpoint_of=checkpoint_of,
+        oracle=oracle)
+    for model, config, checkpoint_of in (
+        ('panoptic-fpn', PFPN, 'panoptic-fpn'),
+        ('refine', 'configs/refine/refine_r18_fpn_shapes.py',
+         'refine_ibpp-soe'), ('banet', 'configs/banet/banet_r18_fpn_shapes.py',
+                              'banet_heuristic'))
+    for oracle in ('boxes', 'boxes+order', 'stuff')
 ]
 
 PANOPTIC = ['PQ', 'PQ_th', 'RQ_th', 'PQ_st']

@@ -71,10 +71,10 @@ ROW_KEYS = {
     'oracle'
 }
 TIME_FIELDS = ('train_seconds', 'test_seconds', 'test_step_seconds')
-CLAIM_KEYS = {
-    'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric', 'min_seeds',
-    'target', 'min_pairs'
+REQUIRED_CLAIM_KEYS = {
+    'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric'
 }
+CLAIM_KEYS = REQUIRED_CLAIM_KEYS | {'min_seeds', 'target', 'min_pairs'}
 
 
 class ResultGrid:
@@ -192,9 +192,7 @@ class ResultGrid:
         claims = []
         for k, claim in enumerate(table['claims']):
             unknown = set(claim) - CLAIM_KEYS
-            missing = {
-                'paper', 'claim', 'paper_value', 'row', 'baseline', 'metric'
-            } - set(claim)
+            missing = REQUIRED_CLAIM_KEYS - set(claim)
             if unknown or missing:
                 self._fail(f'table {name!r}, claim {k}: unknown keys '
                            f'{sorted(unknown)}, missing {sorted(missing)}')
@@ -248,15 +246,8 @@ class ResultGrid:
             ]
             lines.append(f'| {label} | ' + ' | '.join(cells) +
                          f' | {len(results)} |')
-        if len(machines) > 1:
-            self._fail(f'table {name!r} mixes cells of machines '
-                       f'{sorted(machines)}; a table comes from one kind')
-        lines += [
-            '', f'Mean ± standard deviation over the seeds (n) of `results/'
-            f'{self.name}/`; machine: '
-            f"{machines.pop() if machines else 'none yet'}. Rendered by "
-            '`tools/analysis_tools/render_results.py`.'
-        ]
+        lines += self._footer(
+            name, machines, 'Mean ± standard deviation over the seeds (n) of')
         return '\n'.join(lines)
 
     def _render_claims(self, table: dict) -> str:
@@ -292,16 +283,21 @@ class ResultGrid:
                                f"{claim['min_pairs']})")
             lines.append(f"| {claim['paper']} | {claim['claim']} | "
                          f"{claim['paper_value']} | {ours} | {verdict} |")
-        if len(machines) > 1:
-            self._fail(f'table {table["name"]!r} mixes cells of machines '
-                       f'{sorted(machines)}; a table comes from one kind')
-        lines += [
-            '', f'Differences at each seed both rows have, from `results/'
-            f'{self.name}/`; machine: '
-            f"{machines.pop() if machines else 'none yet'}. Rendered by "
-            '`tools/analysis_tools/render_results.py`.'
-        ]
+        lines += self._footer(table['name'], machines,
+                              'Differences at each seed both rows have, from')
         return '\n'.join(lines)
+
+    def _footer(self, name: str, machines: set, lead: str) -> List[str]:
+        """The lines under table ``name``: where its cells come from and
+        their one kind of machine."""
+        if len(machines) > 1:
+            self._fail(f'table {name!r} mixes cells of machines '
+                       f'{sorted(machines)}; a table comes from one kind')
+        machine = next(iter(machines), 'none yet')
+        return [
+            '', f'{lead} `results/{self.name}/`; machine: {machine}. '
+            'Rendered by `tools/analysis_tools/render_results.py`.'
+        ]
 
     @staticmethod
     def _format_difference(diffs: List[float]) -> str:
