@@ -5,7 +5,10 @@
 # fusion head's default). Only the head trains, for 6 epochs (the paper
 # gives no schedule for it); train refine_r50_fpn_gn-all_ibpp_2x_coco.py
 # first.
-_base_ = './refine_r50_fpn_gn-all_ibpp_2x_coco.py'
+_base_ = [
+    './refine_r50_fpn_gn-all_ibpp_2x_coco.py',
+    '../_base_/schedules/occlusion-head_6e.py'
+]
 
 load_from = 'work_dirs/refine_r50_fpn_gn-all_ibpp_2x_coco/epoch_24.pth'
 model = dict(
@@ -13,24 +16,7 @@ model = dict(
     roi_head=dict(occlusion_head=dict(type='PairwiseOcclusionHead')),
     panoptic_fusion_head=dict(occlusion='soe'))
 
-# the IBPP checkpoint has no occlusion head, the one new part (tools/train.py
-# refuses any other missing key)
-custom_hooks = [
-    dict(
-        type='StrictCheckpointLoadHook',
-        allowed_missing=['roi_head.occlusion_head.'])
-]
-
-max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[4],
-        gamma=0.1)
-]
+max_epochs = {{_base_.occlusion_head_epochs}}
+train_cfg = {{_base_.occlusion_head_train_cfg}}
+param_scheduler = {{_base_.occlusion_head_param_scheduler}}
+custom_hooks = {{_base_.occlusion_head_custom_hooks}}

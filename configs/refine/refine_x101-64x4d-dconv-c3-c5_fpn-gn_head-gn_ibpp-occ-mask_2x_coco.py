@@ -3,7 +3,10 @@
 # by O(i, j) > O(j, i). Only the head trains, for 6 epochs (the paper gives
 # no schedule for it). Each row of Table 6 inherits the row before it and
 # adds one prior.
-_base_ = './refine_x101-64x4d-dconv-c3-c5_fpn-gn_head-gn_ibpp_2x_coco.py'
+_base_ = [
+    './refine_x101-64x4d-dconv-c3-c5_fpn-gn_head-gn_ibpp_2x_coco.py',
+    '../_base_/schedules/occlusion-head_6e.py'
+]
 
 load_from = ('work_dirs/refine_x101-64x4d-dconv-c3-c5_fpn-gn_head-gn_ibpp_'
              '2x_coco/epoch_24.pth')
@@ -14,24 +17,7 @@ model = dict(
             type='PairwiseOcclusionHead', use_feats=False, use_labels=False)),
     panoptic_fusion_head=dict(occlusion='pairwise'))
 
-# the IBPP checkpoint has no occlusion head, the one new part (tools/train.py
-# refuses any other missing key)
-custom_hooks = [
-    dict(
-        type='StrictCheckpointLoadHook',
-        allowed_missing=['roi_head.occlusion_head.'])
-]
-
-max_epochs = 6
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[4],
-        gamma=0.1)
-]
+max_epochs = {{_base_.occlusion_head_epochs}}
+train_cfg = {{_base_.occlusion_head_train_cfg}}
+param_scheduler = {{_base_.occlusion_head_param_scheduler}}
+custom_hooks = {{_base_.occlusion_head_custom_hooks}}

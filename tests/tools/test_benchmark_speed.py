@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os.path as osp
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -41,6 +42,18 @@ def test_parse_spec(tmp_path):
         tool.parse_spec(f'{BASELINE_CONFIG}:{tmp_path}/nothing.pth')
 
 
+def test_count_detections():
+    tool = load_tool()
+    predictions = [[1, 2, 3], [4]]  # two images' instances
+    model = torch.nn.Module()
+    model.roi_head = SimpleNamespace(predict=lambda *a, **k: predictions)
+    counter = tool.count_detections(model)
+    assert model.roi_head.predict('x', rescale=True) is predictions
+    model.roi_head.predict()
+    assert counter == [8]
+    assert tool.count_detections(torch.nn.Module()) == [0]
+
+
 @pytest.mark.slow
 def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
     first, second = tiny_config(2), tiny_config(2)
@@ -48,6 +61,7 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
     model = MODELS.build(Config.fromfile(second).model)
     ckpt = str(tmp_path / 'second.pth')
     torch.save(dict(meta={}, state_dict=model.state_dict()), ckpt)
+    max_per_img = Config.fromfile(first).model.test_cfg.rcnn.max_per_img
     work_dir = str(tmp_path / 'bench')
     out = run_cmd([
         sys.executable, SCRIPT, first, f'{second}:{ckpt}', '--num-images', '2',
@@ -57,7 +71,7 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
     lines = out[out.index('images per second'):].splitlines()
     assert lines[1].split() == [
         'config', 'weights', 'infer', 'img/s', 'ratio', 'train', 'img/s',
-        'ratio'
+        'ratio', 'dets/img'
     ]
     rows = [line.split() for line in lines[2:4]]
     assert [row[:2] for row in rows] == [['tiny', 'random'],
@@ -70,5 +84,11 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
         assert res['infer_images'] == 2
         assert res['train_images'] == 2 * 2  # 2 steps of the config's 2 images
         assert res['infer_img_per_s'] > 0 and res['train_img_per_s'] > 0
+        # 3 images (1 warm-up, 2 timed) of at most max_per_img detections
+        total = res['detections_per_img'] * 3
+        assert total == pytest.approx(round(total))
+        assert 0 <= res['detections_per_img'] <= max_per_img
+        assert float(row[-1]) == pytest.approx(
+            res['detections_per_img'], abs=0.06)
         assert float(row[3]) == pytest.approx(
             res['infer_img_per_s'] / results[0]['infer_img_per_s'], abs=0.006)

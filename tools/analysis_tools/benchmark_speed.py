@@ -17,7 +17,8 @@ that whatever else the machine does slows every model alike:
 Only the step is timed (CUDA synchronised around it): data loading runs in the
 main process (``num_workers=0``), outside the timed region, so loader workers
 do not compete with the models for the CPU. Prints, per model, images per
-second and the ratio to the first model; writes them to
+second, the ratio to the first model and the detections per image its RoI
+head kept (what the mask head and the fusion worked on); writes them to
 ``<work-dir>/benchmark_speed.json``. Threads: set ``OMP_NUM_THREADS``.
 
 Why not mmdet's ``InferenceBenchmark`` (``mmdet/utils/benchmark.py``): it
@@ -184,6 +185,27 @@ def build_runner(index: int, spec: ModelSpec, args) -> Runner:
     return runner
 
 
+def count_detections(model: torch.nn.Module) -> List[int]:
+    """Wraps ``model.roi_head.predict`` to count the instances it returns
+    (after the score threshold and ``max_per_img``, before the fusion), so
+    the table shows how many detections each prediction fused: the cost of
+    the mask head and of every fusion grows with them. Returns the counter
+    (one total); a model without a RoI head counts nothing."""
+    counter = [0]
+    roi_head = getattr(model, 'roi_head', None)
+    if roi_head is None:
+        return counter
+    predict = roi_head.predict
+
+    def counted(*args, **kwargs):
+        results = predict(*args, **kwargs)
+        counter[0] += sum(len(r) for r in results)
+        return results
+
+    roi_head.predict = counted
+    return counter
+
+
 def endless(loader) -> Iterator[dict]:
     while True:
         yield from loader
@@ -253,14 +275,19 @@ def main(argv=None):
 
     for model in models:
         model.eval()
+    counters = [count_detections(model) for model in models]
     with torch.no_grad():
         seconds, images, step_bytes = round_robin(
             [model.test_step for model in models],
             [endless(runner.test_dataloader)
              for runner in runners], args.warmup, args.num_images, devices)
-    for res, model, s, n, extra in zip(results, models, seconds, images,
-                                       step_bytes):
-        res.update(infer_img_per_s=n / s, infer_images=n)
+    for res, model, s, n, extra, counter in zip(results, models, seconds,
+                                                images, step_bytes, counters):
+        # the warm-up images count too: detections per image of all of them
+        res.update(
+            infer_img_per_s=n / s,
+            infer_images=n,
+            detections_per_img=counter[0] / (n + args.warmup))
         if devices[0].type == 'cuda':
             res.update(infer_peak_mib=(resident_bytes(model) + extra) / 2**20)
 
@@ -329,6 +356,7 @@ def print_table(results: List[dict], args) -> None:
         header += f'  {title:>11}  {"ratio":>5}'
     for key in memory:
         header += f'  {key.split("_")[0] + " MiB":>10}'
+    header += f'  {"dets/img":>8}'
     print(header)
     for name, weight, res in zip(names, weights, results):
         row = f'{name:<{width}}  {weight:<{wwidth}}'
@@ -336,6 +364,7 @@ def print_table(results: List[dict], args) -> None:
             row += f'  {res[key]:11.2f}  {res[key] / results[0][key]:5.2f}'
         for key in memory:
             row += f'  {res[key]:10.0f}'
+        row += f'  {res["detections_per_img"]:8.1f}'
         print(row)
 
 

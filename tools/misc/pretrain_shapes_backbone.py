@@ -16,15 +16,28 @@ from mmrefine.utils.shapes_pretrained_backbone import (
 # yapf: enable
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # checked here, not with choices=: before Python 3.12 argparse checks
+    # the empty list of an omitted nargs='*' positional against the choices
+    # and refuses it
     parser.add_argument(
         'names',
         nargs='*',
-        default=sorted(RECIPES),
-        choices=sorted(RECIPES),
-        help='pretrained backbones (default: all)')
-    for name in parser.parse_args().names:
+        metavar='NAME',
+        help=f'pretrained backbones, of {", ".join(sorted(RECIPES))} '
+        '(default: all)')
+    args = parser.parse_args(argv)
+    for name in args.names:
+        if name not in RECIPES:
+            parser.error(f'unknown backbone {name!r}: expected one of '
+                         f'{", ".join(sorted(RECIPES))}')
+    args.names = args.names or sorted(RECIPES)
+    return args
+
+
+def main():
+    for name in parse_args().names:
         path = ensure_shapes_pretrained(name)
         with open(path[:-len('.pth')] + '.json') as f:
             meta = json.load(f)
