@@ -97,7 +97,12 @@ def test_two_processes_equal_one_of_the_same_total_batch(
     print(
         f'DDP parity: max abs difference {diff:.3g} after 3 steps; last step '
         f'moved a weight by up to {step:.3g}')
-    # float tolerance: the two runs batch their convolutions differently
-    # (1 x 2 images against 2 x 1), and near-tied proposal scores can order
-    # differently; 3.8e-5 was measured
-    assert diff < 1e-4, (diff, step)
+    # The two runs batch their convolutions differently (1 x 2 images
+    # against 2 x 1) and near-tied proposal scores can order differently, so
+    # they agree only to float rounding, which three steps amplify: 3.8e-5
+    # and 2.1e-4 were measured on two machines of one kind. The bound is
+    # therefore relative to how far one step moves the weights (0.05 here);
+    # a rank that averaged its gradients wrongly (a factor of 2, a missing
+    # all-reduce) would be off by a sizeable part of a step.
+    assert step > 1e-3, step  # the weights did move: a bound to compare with
+    assert diff < 0.02 * step, (diff, step)

@@ -18,12 +18,20 @@ CONFIGS = ('configs/refine/refine_r50_fpn_gn-all_2x_coco.py',
 
 @pytest.mark.slow
 def test_smoke_coco(tmp_path, run_cmd):
-    run_cmd([sys.executable, SCRIPT, *CONFIGS, '--work-dir',
-             str(tmp_path)],
-            timeout=1800)
+    cmd = [sys.executable, SCRIPT, *CONFIGS, '--work-dir', str(tmp_path)]
+    run_cmd(cmd, timeout=1800)
     with open(tmp_path / 'smoke_coco.json') as f:
         results = json.load(f)
-    assert list(results) == [osp.splitext(osp.basename(c))[0] for c in CONFIGS]
+    names = [osp.splitext(osp.basename(c))[0] for c in CONFIGS]
+    assert list(results) == names
+    for r in results.values():
+        assert r['train_cpu_s'] > 0 and r['test_cpu_s'] > 0, r
+    # a second run resumes: nothing measured again, the table still printed
+    out = run_cmd(cmd, timeout=600)
+    assert out.count('skipped') == len(CONFIGS), out[-2000:]
+    assert all(f'| {name} |' in out for name in names), out[-2000:]
+    with open(tmp_path / 'smoke_coco.json') as f:
+        assert json.load(f) == results
     annotations = tmp_path / 'data' / 'annotations'
     with open(annotations / 'panoptic_val2017.json') as f:
         categories = json.load(f)['categories']

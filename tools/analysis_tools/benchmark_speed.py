@@ -56,7 +56,7 @@ step)::
         --max-instances 10
     python tools/analysis_tools/benchmark_speed.py \\
         configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py \\
-        configs/refine/refine_r50_fpn_gn_2x_coco.py \\
+        configs/refine/refine_r50_fpn_gn-all_2x_coco.py \\
         configs/banet/banet_r50_fpn_1x_coco.py --device cuda --train \\
         --cfg-options train_dataloader.dataset.type=ShapesPanopticDataset \\
         train_dataloader.dataset.data_root=/tmp/shapes800/ \\

@@ -36,7 +36,7 @@ DEVICE=cuda
 QUICK=0
 STEPS=build,tests,roi_inlay,speed
 BASELINE=configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py
-REFINE=configs/refine/refine_r50_fpn_gn_2x_coco.py
+REFINE=configs/refine/refine_r50_fpn_gn-all_2x_coco.py
 BANET=configs/banet/banet_r50_fpn_1x_coco.py
 while [ $# -gt 0 ]; do
     case $1 in

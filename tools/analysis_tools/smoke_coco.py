@@ -16,8 +16,10 @@ test evaluator (``CocoPanopticMetric``).
 
 Prints, per config, the wall and CPU seconds (this process, all threads) of
 the training iteration, the Runner's build included, and of the prediction
-with its evaluation, and writes them to ``<work-dir>/smoke_coco.json``. On a
-busy machine the CPU seconds are the comparable figure. Threads:
+with its evaluation, and writes them to ``<work-dir>/smoke_coco.json`` after
+each config. A config already in that file is skipped, so a killed run
+continues where it stopped; delete the file to measure again. On a busy
+machine the CPU seconds are the comparable figure. Threads:
 ``OMP_NUM_THREADS``.
 
 Example (every COCO config, as ``make smoke-coco``)::
@@ -31,6 +33,7 @@ import os
 import os.path as osp
 import time
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -118,9 +121,16 @@ def main():
         generate_shapes_panoptic(
             data_root, categories=coco_panoptic_categories(), **COCO_SHAPED)
     data_root = osp.abspath(data_root) + os.sep
+    out = osp.join(args.work_dir, 'smoke_coco.json')
     results = {}
+    if osp.exists(out):
+        with open(out) as f:
+            results = json.load(f)
     for path in args.configs:
         name = osp.splitext(osp.basename(path))[0]
+        if name in results:
+            print(f'smoke {name}: already in {out}, skipped', flush=True)
+            continue
         (train_s, train_cpu), (test_s,
                                test_cpu) = run(path, data_root,
                                                osp.join(args.work_dir, name))
@@ -128,18 +138,21 @@ def main():
             train_s=train_s,
             train_cpu_s=train_cpu,
             test_s=test_s,
-            test_cpu_s=test_cpu)
+            test_cpu_s=test_cpu,
+            threads=torch.get_num_threads())
+        with open(out, 'w') as f:
+            json.dump(results, f, indent=2)
         print(
             f'smoke {name}: train {train_s} s ({train_cpu} s CPU), '
             f'predict {test_s} s ({test_cpu} s CPU)',
             flush=True)
     print('\n| Config | train 1 iter: wall / CPU (s) | '
           'predict 1 image: wall / CPU (s) |\n| --- | --- | --- |')
-    for name, r in results.items():
+    for path in args.configs:
+        name = osp.splitext(osp.basename(path))[0]
+        r = results[name]
         print(f'| {name} | {r["train_s"]} / {r["train_cpu_s"]} | '
               f'{r["test_s"]} / {r["test_cpu_s"]} |')
-    with open(osp.join(args.work_dir, 'smoke_coco.json'), 'w') as f:
-        json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':
