@@ -186,23 +186,26 @@ def build_runner(index: int, spec: ModelSpec, args) -> Runner:
 
 
 def count_detections(model: torch.nn.Module) -> List[int]:
-    """Wraps ``model.roi_head.predict`` to count the instances it returns
-    (after the score threshold and ``max_per_img``, before the fusion), so
-    the table shows how many detections each prediction fused: the cost of
-    the mask head and of every fusion grows with them. Returns the counter
-    (one total); a model without a RoI head counts nothing."""
+    """Wraps ``model.panoptic_fusion_head.predict`` to count the instances
+    it is given (after the score threshold and ``max_per_img``), so the
+    table shows how many detections each prediction fused: the cost of the
+    mask head and of every fusion grows with them. Every panoptic detector
+    here (mmdet's and ours) hands the fusion its instance results as the
+    first argument; RoI heads differ in which method returns them (REFINE's
+    calls ``predict_with_semantics``, BANet's ``predict_with_ins_feats``),
+    so the fusion is where all of them are counted alike. Returns the
+    counter (one total); a model without a fusion head counts nothing."""
     counter = [0]
-    roi_head = getattr(model, 'roi_head', None)
-    if roi_head is None:
+    fusion_head = getattr(model, 'panoptic_fusion_head', None)
+    if fusion_head is None:
         return counter
-    predict = roi_head.predict
+    predict = fusion_head.predict
 
-    def counted(*args, **kwargs):
-        results = predict(*args, **kwargs)
-        counter[0] += sum(len(r) for r in results)
-        return results
+    def counted(mask_results_list, *args, **kwargs):
+        counter[0] += sum(len(r) for r in mask_results_list)
+        return predict(mask_results_list, *args, **kwargs)
 
-    roi_head.predict = counted
+    fusion_head.predict = counted
     return counter
 
 
