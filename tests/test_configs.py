@@ -2,7 +2,6 @@
 mmdet) and its model builds."""
 import glob
 import os.path as osp
-import re
 
 import pytest
 from mmdet.registry import DATASETS, MODELS
@@ -39,28 +38,3 @@ def test_config_builds(path):
     assert (fusion.num_things_classes, fusion.num_stuff_classes) == (things,
                                                                      stuff)
     assert model.semantic_head.num_classes in (things + stuff, stuff + 1)
-
-
-def named_config_paths():
-    """``configs/...py`` paths written out in the README, the docs, the
-    Makefile and the tools (patterns with ``$``, ``{`` or ``...`` left
-    out)."""
-    files = [osp.join(REPO, 'README.md'), osp.join(REPO, 'Makefile')]
-    for pattern in ('docs/**/*.md', 'configs/**/README.md', 'tools/**/*.py',
-                    'tools/**/*.sh'):
-        files += glob.glob(osp.join(REPO, pattern), recursive=True)
-    for path in files:
-        with open(path) as f:
-            for name in re.findall(r'(?<![\w/])configs/[\w./+-]+?\.py',
-                                   f.read()):
-                yield osp.relpath(path, REPO), name
-
-
-def test_named_configs_exist():
-    # a renamed config leaves these behind (gpu_check.sh once named a
-    # config that no longer existed, and would have failed on the GPU)
-    missing = sorted({(where, name)
-                      for where, name in named_config_paths()
-                      if not osp.exists(osp.join(REPO, name))
-                      and not name.startswith('configs/...')})
-    assert not missing, missing

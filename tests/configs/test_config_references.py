@@ -1,5 +1,6 @@
-"""Every config that a README or a metafile names exists, so a rename
-cannot leave a dead name behind."""
+"""Every config that a README, a metafile, a doc, the Makefile or a tool
+names exists, so a rename cannot leave a dead name behind (gpu_check.sh once
+defaulted to a renamed config and would have failed on the GPU)."""
 import glob
 import os.path as osp
 import re
@@ -10,6 +11,13 @@ import yaml
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 READMES = sorted([osp.join(REPO, 'README.md')] +
                  glob.glob(osp.join(REPO, 'configs', '*', 'README.md')))
+# other files that name configs: docs, the Makefile, tools (their examples
+# and defaults)
+SOURCES = sorted(
+    glob.glob(osp.join(REPO, 'docs', '**', '*.md'), recursive=True) +
+    glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True) +
+    glob.glob(osp.join(REPO, 'tools', '**', '*.sh'), recursive=True) +
+    [osp.join(REPO, 'Makefile')])
 METAFILES = sorted(glob.glob(osp.join(REPO, 'configs', '*', 'metafile.yml')))
 # a config file name: ends in _coco.py or _shapes.py; {a,b} alternatives;
 # not a glob (*_shapes.py)
@@ -47,6 +55,19 @@ def test_readme_names_existing_configs(readme):
     assert names, f'{readme}: names no config'
     missing = sorted(n for n in names if not osp.isfile(resolve(readme, n)))
     assert not missing, f'{osp.relpath(readme, REPO)} names {missing}'
+
+
+@pytest.mark.parametrize('path', SOURCES, ids=lambda p: osp.relpath(p, REPO))
+def test_sources_name_existing_configs(path):
+    with open(path) as f:
+        text = f.read()
+    names = {n for m in CONFIG_NAME.findall(text) for n in expand(m)}
+    # only names under configs/: a doc may name an old config by its
+    # history (docs/shapes_v1_history.md) without the configs/ prefix
+    missing = sorted(
+        n for n in names
+        if n.startswith('configs/') and not osp.isfile(resolve(path, n)))
+    assert not missing, f'{osp.relpath(path, REPO)} names {missing}'
 
 
 @pytest.mark.parametrize(
