@@ -47,11 +47,16 @@ def resolve(readme, name):
     return found[0] if found else name
 
 
+def config_names(path):
+    """Every config name in the file ``path``, alternatives expanded."""
+    with open(path) as f:
+        text = f.read()
+    return {n for m in CONFIG_NAME.findall(text) for n in expand(m)}
+
+
 @pytest.mark.parametrize('readme', READMES, ids=lambda p: osp.relpath(p, REPO))
 def test_readme_names_existing_configs(readme):
-    with open(readme) as f:
-        text = f.read()
-    names = {n for m in CONFIG_NAME.findall(text) for n in expand(m)}
+    names = config_names(readme)
     assert names, f'{readme}: names no config'
     missing = sorted(n for n in names if not osp.isfile(resolve(readme, n)))
     assert not missing, f'{osp.relpath(readme, REPO)} names {missing}'
@@ -59,9 +64,7 @@ def test_readme_names_existing_configs(readme):
 
 @pytest.mark.parametrize('path', SOURCES, ids=lambda p: osp.relpath(p, REPO))
 def test_sources_name_existing_configs(path):
-    with open(path) as f:
-        text = f.read()
-    names = {n for m in CONFIG_NAME.findall(text) for n in expand(m)}
+    names = config_names(path)
     # only names under configs/: a doc may name an old config by its
     # history (docs/shapes_v1_history.md) without the configs/ prefix
     missing = sorted(

@@ -72,25 +72,12 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
     torch.save(dict(meta={}, state_dict=model.state_dict()), ckpt)
     max_per_img = Config.fromfile(first).model.test_cfg.rcnn.max_per_img
     work_dir = str(tmp_path / 'bench')
+    # random weights score low: keep every detection (max_per_img)
+    keep_all = ['--cfg-options', 'model.test_cfg.rcnn.score_thr=0']
     out = run_cmd([
-        sys.executable,
-        SCRIPT,
-        first,
-        f'{second}:{ckpt}',
-        '--num-images',
-        '2',
-        '--warmup',
-        '1',
-        '--train',
-        '--train-iters',
-        '2',
-        '--train-warmup',
-        '1',
-        '--work-dir',
-        work_dir,
-        # random weights score low: keep every detection (max_per_img)
-        '--cfg-options',
-        'model.test_cfg.rcnn.score_thr=0'
+        sys.executable, SCRIPT, first, f'{second}:{ckpt}', '--num-images', '2',
+        '--warmup', '1', '--train', '--train-iters', '2', '--train-warmup',
+        '1', '--work-dir', work_dir, *keep_all
     ])
     lines = out[out.index('images per second'):].splitlines()
     assert lines[1].split() == [

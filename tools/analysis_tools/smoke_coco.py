@@ -126,8 +126,8 @@ def main():
     if osp.exists(out):
         with open(out) as f:
             results = json.load(f)
-    for path in args.configs:
-        name = osp.splitext(osp.basename(path))[0]
+    names = [osp.splitext(osp.basename(path))[0] for path in args.configs]
+    for path, name in zip(args.configs, names):
         if name in results:
             print(f'smoke {name}: already in {out}, skipped', flush=True)
             continue
@@ -148,8 +148,7 @@ def main():
             flush=True)
     print('\n| Config | train 1 iter: wall / CPU (s) | '
           'predict 1 image: wall / CPU (s) |\n| --- | --- | --- |')
-    for path in args.configs:
-        name = osp.splitext(osp.basename(path))[0]
+    for name in names:
         r = results[name]
         print(f'| {name} | {r["train_s"]} / {r["train_cpu_s"]} | '
               f'{r["test_s"]} / {r["test_cpu_s"]} |')
