@@ -6,6 +6,7 @@ import os.path as osp
 import pytest
 from mmdet.registry import DATASETS, MODELS
 from mmengine.config import Config
+from torch import nn
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -33,7 +34,11 @@ def test_config_builds(path):
         DATASETS.get(dataset.type).METAINFO, **dataset.get('metainfo', {}))
     things = len(metainfo['thing_classes'])
     stuff = len(metainfo['stuff_classes'])
-    assert model.roi_head.bbox_head.num_classes == things
+    bbox_heads = model.roi_head.bbox_head  # one per stage in a cascade
+    if not isinstance(bbox_heads, nn.ModuleList):
+        bbox_heads = [bbox_heads]
+    assert [head.num_classes
+            for head in bbox_heads] == [things] * len(bbox_heads)
     fusion = model.panoptic_fusion_head
     assert (fusion.num_things_classes, fusion.num_stuff_classes) == (things,
                                                                      stuff)

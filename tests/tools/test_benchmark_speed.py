@@ -2,6 +2,7 @@
 configs (one with a checkpoint) on the tiny data set."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import sys
 from types import SimpleNamespace
@@ -89,7 +90,13 @@ def test_two_models_in_one_run(tiny_config, run_cmd, tmp_path):
                                          ['tiny', 'second.pth']]
     assert rows[0][3] == rows[0][5] == '1.00'
     with open(osp.join(work_dir, 'benchmark_speed.json')) as f:
-        results = json.load(f)['models']
+        record = json.load(f)
+    # what the numbers were measured with and on
+    assert record['cfg_options'] == {'model.test_cfg.rcnn.score_thr': 0}
+    assert record['machine']['cores'] == os.cpu_count()
+    assert record['machine']['kind'].endswith('cores, no GPU') == (
+        not torch.cuda.is_available())
+    results = record['models']
     assert [r['checkpoint'] for r in results] == [None, ckpt]
     for res, row in zip(results, rows):
         assert res['infer_images'] == 2

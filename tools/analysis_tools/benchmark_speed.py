@@ -18,7 +18,8 @@ Only the step is timed (CUDA synchronised around it): data loading runs in the
 main process (``num_workers=0``), outside the timed region, so loader workers
 do not compete with the models for the CPU. Prints, per model, images per
 second, the ratio to the first model and the detections per image its RoI
-head kept (what the mask head and the fusion worked on); writes them to
+head kept (what the mask head and the fusion worked on); writes them, with
+the machine and the ``--cfg-options``, to
 ``<work-dir>/benchmark_speed.json``. Threads: set ``OMP_NUM_THREADS``.
 
 Why not mmdet's ``InferenceBenchmark`` (``mmdet/utils/benchmark.py``): it
@@ -74,6 +75,8 @@ from typing import Iterator, List, NamedTuple, Optional, Tuple
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+from mmrefine.utils import machine_info
 
 SPEC = re.compile(r'^(?P<config>.+?\.py)(?::(?P<checkpoint>.+))?$')
 
@@ -325,6 +328,8 @@ def main(argv=None):
                 train_iters=args.train_iters if args.train else 0,
                 device=str(devices[0]),
                 threads=torch.get_num_threads(),
+                cfg_options=args.cfg_options,
+                machine=machine_info(),
                 models=results),
             f,
             indent=1)

@@ -41,7 +41,6 @@ import glob
 import json
 import os
 import os.path as osp
-import platform
 import subprocess
 import sys
 import time
@@ -50,7 +49,7 @@ from typing import List, Optional
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)  # this checkout's mmrefine, not an installed one
 
-from mmrefine.utils import ResultGrid  # noqa: E402
+from mmrefine.utils import ResultGrid, machine_info  # noqa: E402
 
 SCHEMA = 1
 STATE_FILE = 'run_grid_train.json'
@@ -301,36 +300,6 @@ def git_commit() -> dict:
     return dict(commit=git('rev-parse', 'HEAD'), dirty=bool(changed))
 
 
-def machine() -> dict:
-    """What ran the cell; ``kind`` is what a table groups by."""
-    import mmcv
-    import mmdet
-    import mmengine
-    import torch
-    cpu = platform.processor() or platform.machine()
-    if osp.isfile('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as f:
-            names = [
-                line.split(':', 1)[1].strip() for line in f
-                if line.startswith('model name')
-            ]
-        cpu = names[0] if names else cpu
-    cores = os.cpu_count()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return dict(
-        kind=f"{cpu}, {cores} cores, {gpu or 'no GPU'}",
-        hostname=platform.node(),
-        cpu=cpu,
-        cores=cores,
-        gpu=gpu,
-        system=platform.platform(),
-        python=platform.python_version(),
-        torch=torch.__version__,
-        mmcv=mmcv.__version__,
-        mmdet=mmdet.__version__,
-        mmengine=mmengine.__version__)
-
-
 def evaluate(cell: Cell) -> dict:
     """Evaluate the cell's final checkpoint; its result record."""
     checkpoint = cell.last_checkpoint()
@@ -363,7 +332,7 @@ def evaluate(cell: Cell) -> dict:
         checkpoint_of=cell.row['checkpoint_of'],
         checkpoint=repo_path(checkpoint),
         git=dict(git_commit(), train_commits=cell.train_commits()),
-        machine=machine(),
+        machine=machine_info(),
         metrics=metrics,
         train_seconds=cell.train_seconds(),
         test_seconds=round(seconds, 1),
