@@ -225,6 +225,36 @@ class ResultGrid:
                 results.append(json.load(f))
         return results
 
+    def machine_kinds(self, row_name: str) -> Dict[str, set]:
+        """The machine kinds of the result files already in each table that
+        shows row ``row_name``.
+
+        A table's cells come from one kind of machine; a runner checks this
+        before a cell of the row runs, rather than after, when the table can
+        no longer be rendered.
+
+        Returns:
+            dict[str, set[str]]: table name -> the ``machine.kind`` of every
+            result file of every row of that table.
+        """
+        kinds = {}
+        for name, table in self.tables.items():
+            if 'claims' in table:
+                rows = {
+                    r
+                    for claim in table['claims']
+                    for r in (claim['row'], claim['baseline'])
+                }
+            else:
+                rows = {r for r, _ in table['rows']}
+            if row_name in rows:
+                kinds[name] = {
+                    result['machine']['kind']
+                    for row in rows
+                    for result in self.load_results(row)
+                }
+        return kinds
+
     # ------------------------------------------------------ tables ----
     def render_table(self, name: str) -> str:
         """The markdown of table ``name`` (without the markers)."""

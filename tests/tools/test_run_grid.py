@@ -211,3 +211,44 @@ rows = [
     out = run_cmd([sys.executable, SCRIPT, str(path), '--work-root', work])
     assert ('[run_grid] base/seed0: done' in out
             and '[run_grid] fused/seed0: done' in out)
+
+
+def test_a_cell_of_another_machine_kind_is_refused_before_it_runs(
+        tmp_path, monkeypatch, capsys):
+    config = str(tmp_path / 'config.py')
+    open(config, 'w').close()
+    path = tmp_path / 'results' / 'g.py'
+    path.parent.mkdir()
+    path.write_text(
+        GRID.format(config=config) +
+        "tables = [dict(name='t', rows=[('base', 'B'), ('fused', 'F')], "
+        "columns=['PQ'])]\n")
+    grid = ResultGrid(str(path))
+    tool = load_tool()
+    work = tmp_path / 'work'
+    here, there = 'CPU A, 2 cores, no GPU', 'CPU B, 2 cores, no GPU'
+    assert grid.machine_kinds('base') == {'t': set()}
+    assert grid.machine_kinds('tuned') == {}  # in no table
+    tool.write_result(
+        grid.result_file('base', 0), dict(seed=0, machine=dict(kind=there)))
+    assert grid.machine_kinds('fused') == {'t': {there}}
+
+    all_cells = list(cells(tool, grid, work).values())
+    assert tool.machine_conflicts(grid, all_cells, False, there) == []
+    messages = tool.machine_conflicts(grid, all_cells, False, here)
+    # base/seed0 is done; the other cells of table t would mix the kinds
+    assert [m.split(':')[0] for m in messages
+            ] == ['[run_grid] base/seed1', '[run_grid] fused/seed1']
+    assert here in messages[0] and there in messages[0]
+    # evaluating the done cell again would mix them too
+    assert len(tool.machine_conflicts(grid, all_cells, True, here)) == 3
+
+    # the runner stops before any cell runs
+    monkeypatch.setattr(tool, 'machine_info', lambda: dict(kind=here))
+    monkeypatch.setattr(
+        sys, 'argv',
+        ['run_grid.py', str(path), '--work-root',
+         str(work)])
+    assert tool.main() == 2
+    assert 'base/seed1: this machine is' in capsys.readouterr().out
+    assert not work.exists()

@@ -2,7 +2,10 @@
 
 For every cell of a grid file ``results/<grid>.py`` (rows and tables as
 :class:`mmrefine.utils.ResultGrid` describes them), in order, trained rows
-first:
+first (before any of them runs, the runner stops, naming the cell, the table
+and both kinds, if a cell that would run joins a table whose result files come
+from another kind of machine: a table comes from one kind, and the renderer
+would refuse it after the run):
 
 1. a cell whose result file ``results/<grid>/<row>/seed<k>.json`` exists is
    skipped (``--retest``: evaluated again, not retrained);
@@ -368,11 +371,35 @@ def select_cells(grid: ResultGrid, rows: Optional[List[str]],
     ]
 
 
+def machine_conflicts(grid: ResultGrid, cells: List[Cell], retest: bool,
+                      kind: str) -> List[str]:
+    """One message per cell that would run here and join a table whose
+    result files come from another kind of machine than ``kind`` (the
+    renderer refuses a table that mixes kinds, so the run would be lost)."""
+    messages = []
+    for cell in cells:
+        if cell.plan(retest) == 'done':
+            continue
+        for table, kinds in grid.machine_kinds(cell.row['name']).items():
+            if kinds - {kind}:
+                messages.append(
+                    f'[run_grid] {cell.name}: this machine is {kind!r}, but '
+                    f'table {table!r} of {grid.grid_file} holds cells of '
+                    f'{sorted(kinds)}, and a table comes from one kind of '
+                    'machine: run it on one of those, or move '
+                    f'{grid.results_dir} aside to start the grid afresh here')
+    return messages
+
+
 def main() -> int:
     args = parse_args()
     grid = ResultGrid(args.grid, REPO)
     cells = select_cells(grid, args.rows, args.seeds,
                          osp.abspath(args.work_root))
+    mixed = machine_conflicts(grid, cells, args.retest, machine_info()['kind'])
+    if mixed:
+        print('\n'.join(mixed))
+        return 2
     failed = []
     for cell in cells:
         action = cell.plan(args.retest)
