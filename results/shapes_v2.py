@@ -88,9 +88,10 @@ rows += [
         checkpoint_of=checkpoint_of,
         oracle=oracle)
     for model, config, checkpoint_of in (
-        ('panoptic-fpn', PFPN,
-         'panoptic-fpn'), ('refine', 'configs/refine/refine_r18_fpn_shapes.py',
-                           'refine_ibpp-soe'))
+        ('panoptic-fpn', PFPN, 'panoptic-fpn'),
+        ('refine', 'configs/refine/refine_r18_fpn_shapes.py',
+         'refine_ibpp-soe'),
+    )
     for oracle in ('boxes', 'boxes+order', 'stuff')
 ]
 
